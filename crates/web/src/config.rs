@@ -1,0 +1,78 @@
+//! The settings the web layer runs with. The binary builds this from flags,
+//! `GREENBRIDGE_…` environment variables, an optional TOML file and defaults (in that
+//! order of precedence); tests build it directly.
+
+use std::path::PathBuf;
+use time::Date;
+
+#[derive(Clone)]
+pub struct Config {
+    /// Directory for the platform's state: database file, uploads, indexes.
+    pub data_dir: PathBuf,
+    /// Pins "today" (Asia/Shanghai) for every date rule; tests set it.
+    pub today: Option<Date>,
+    /// Regions open for demand-side self-registration: 1 = 两区一县, 2 = the three
+    /// cities, 3 = 上海市, 江苏省, 浙江省.
+    pub registration_phase: u8,
+    /// Trust `X-Forwarded-For` / `X-Forwarded-Proto` from a reverse proxy in front.
+    pub trusted_proxy: bool,
+    /// Minutes without a request after which a login session ends.
+    pub idle_timeout_minutes: i64,
+    /// When set, `/metrics` answers only with `Authorization: Bearer <token>`.
+    pub metrics_token: Option<String>,
+    /// Argon2id cost; tests lower it, production keeps the default.
+    pub password_cost: PasswordCost,
+    /// The public address (e.g. `https://greenbridge.example.cn`), used in e-mailed
+    /// links; when it is https, cookies are always marked Secure.
+    pub public_url: Option<String>,
+    pub footer: Footer,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct PasswordCost {
+    pub memory_kib: u32,
+    pub iterations: u32,
+}
+
+impl PasswordCost {
+    /// OWASP's recommended Argon2id setting: 19 MiB, 2 iterations, 1 lane.
+    pub const PRODUCTION: PasswordCost = PasswordCost { memory_kib: 19 * 1024, iterations: 2 };
+    /// Fast hashing for test suites only.
+    pub const TESTING: PasswordCost = PasswordCost { memory_kib: 256, iterations: 1 };
+}
+
+/// What the footer of every page says about who runs the site.
+#[derive(Clone, Debug)]
+pub struct Footer {
+    pub operator: String,
+    pub guidance: String,
+    pub icp_number: String,
+    pub police_number: String,
+}
+
+impl Default for Footer {
+    fn default() -> Self {
+        Footer {
+            operator: "上海市环境保护产业协会、江苏省环境保护产业协会、浙江省环境保护产业协会".into(),
+            guidance: "上海市生态环境局、江苏省生态环境厅、浙江省生态环境厅".into(),
+            icp_number: String::new(),
+            police_number: String::new(),
+        }
+    }
+}
+
+impl Config {
+    pub fn new(data_dir: PathBuf) -> Config {
+        Config {
+            data_dir,
+            today: None,
+            registration_phase: 1,
+            trusted_proxy: false,
+            idle_timeout_minutes: 30,
+            metrics_token: None,
+            password_cost: PasswordCost::PRODUCTION,
+            public_url: None,
+            footer: Footer::default(),
+        }
+    }
+}

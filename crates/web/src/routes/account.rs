@@ -1,0 +1,385 @@
+//! The account page, password change and reset, and inviting colleagues.
+
+use crate::audit::{self, Actor};
+use crate::context::{Authenticated, Ctx, RequestContext};
+use crate::error::{AppError, AppResult};
+use crate::errors::Rendered;
+use crate::page::Page;
+use crate::password;
+use crate::routes::auth::with_session_cookie;
+use crate::state::AppState;
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use greenbridge_domain::account::{LoginName, PersonName, check_password};
+use greenbridge_domain::region::RegionTree;
+use greenbridge_domain::role::{Permission, Role};
+use greenbridge_store::{Account, Claim, NewAccount, OrgSide, Organisation, Outcome, StoreError};
+use serde::Deserialize;
+
+/// How long an invitation link stays valid.
+const INVITATION_DAYS: i64 = 7;
+/// How long a password-reset link stays valid.
+pub const RESET_HOURS: i64 = 24;
+
+fn format_unix(unix: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(unix)
+        .map(greenbridge_domain::time::format_datetime_zh)
+        .unwrap_or_default()
+}
+
+pub struct ClaimRow {
+    pub organisation: String,
+    pub status: &'static str,
+    pub reason: String,
+    pub created: String,
+}
+
+pub struct ColleagueRow {
+    pub display_name: String,
+    pub login: String,
+    pub role: &'static str,
+    pub last_login: String,
+}
+
+pub struct InvitationRow {
+    pub note: String,
+    pub created: String,
+    pub expires: String,
+    pub state: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "account.html")]
+struct AccountPage {
+    page: Page,
+    account: Account,
+    role_label: &'static str,
+    organisation: Option<Organisation>,
+    region_name: String,
+    colleagues: Vec<ColleagueRow>,
+    invitations: Vec<InvitationRow>,
+    claims: Vec<ClaimRow>,
+    can_invite: bool,
+    notice: Option<&'static str>,
+    new_invitation_link: Option<String>,
+    last_login: String,
+}
+
+#[derive(Deserialize)]
+pub struct Done {
+    done: Option<String>,
+}
+
+async fn account_page(state: &AppState, auth: &Authenticated, notice: Option<&'static str>, new_invitation_link: Option<String>) -> AppResult<String> {
+    let Authenticated(viewer, ctx) = auth;
+    let account = viewer.account.clone();
+    let organisation = match account.organisation_id {
+        Some(id) => Some(state.store.organisation(id).await?),
+        None => None,
+    };
+    let tree = RegionTree::embedded();
+    let region_name = organisation.as_ref().map(|o| tree.full_name(&o.region_code)).unwrap_or_default();
+    let mut colleagues = Vec::new();
+    let mut invitations = Vec::new();
+    if let Some(org) = &organisation {
+        for colleague in state.store.accounts_of_organisation(org.id).await? {
+            colleagues.push(ColleagueRow {
+                display_name: colleague.display_name,
+                login: colleague.login,
+                role: colleague.role.label_zh(),
+                last_login: colleague.last_login_at.map(format_unix).unwrap_or_else(|| "从未登录".into()),
+            });
+        }
+        let now = state.clock.unix();
+        for invitation in state.store.invitations_of(org.id).await? {
+            invitations.push(InvitationRow {
+                note: invitation.note,
+                created: format_unix(invitation.created_at),
+                expires: format_unix(invitation.expires_at),
+                state: if invitation.accepted_at.is_some() {
+                    "已接受"
+                } else if invitation.expires_at <= now {
+                    "已过期"
+                } else {
+                    "等待接受"
+                },
+            });
+        }
+    }
+    let mut claims = Vec::new();
+    for claim in state.store.claims_of_account(account.id).await? {
+        let Claim { organisation_id, status, reason, created_at, .. } = claim;
+        let organisation = state.store.organisation(organisation_id).await?;
+        claims.push(ClaimRow { organisation: organisation.name, status: status.label_zh(), reason, created: format_unix(created_at) });
+    }
+    let page = Page::new(state, ctx, "我的账号").await;
+    Ok(AccountPage {
+        page,
+        role_label: account.role.label_zh(),
+        last_login: account.last_login_at.map(format_unix).unwrap_or_default(),
+        can_invite: organisation.is_some() && viewer.can(Permission::InviteColleagues),
+        account,
+        organisation,
+        region_name,
+        colleagues,
+        invitations,
+        claims,
+        notice,
+        new_invitation_link,
+    }
+    .render()?)
+}
+
+pub async fn overview(State(state): State<AppState>, auth: Authenticated, Query(done): Query<Done>) -> AppResult<Html<String>> {
+    let notice = match done.done.as_deref() {
+        Some("registered") => Some("注册成功，欢迎使用绿桥平台。"),
+        Some("claim") => Some("认领申请已提交，所在省市的环保产业协会审核后会通知您。审核期间您可以正常登录和浏览。"),
+        Some("password") => Some("密码已修改，其他设备上的登录已退出。"),
+        Some("second_factor") => Some("动态验证码已绑定。"),
+        Some("joined") => Some("您已加入该单位。"),
+        _ => None,
+    };
+    Ok(Html(account_page(&state, &auth, notice, None).await?))
+}
+
+#[derive(Deserialize)]
+pub struct InviteForm {
+    #[serde(default)]
+    note: String,
+}
+
+pub async fn invite(State(state): State<AppState>, auth: Authenticated, Form(form): Form<InviteForm>) -> AppResult<Html<String>> {
+    let viewer = auth.require(Permission::InviteColleagues)?.clone();
+    let organisation_id = viewer.account.organisation_id.ok_or(AppError::Forbidden)?;
+    let note: String = form.note.trim().chars().take(100).collect();
+    let token = greenbridge_store::new_token();
+    let now = state.clock.unix();
+    let id = state
+        .store
+        .create_invitation(&token, organisation_id, viewer.account.id, &note, now, now + INVITATION_DAYS * 86_400)
+        .await?;
+    audit::record(&state, &auth.1, Actor::account(&viewer.account), "invitation.create", &format!("invitation:{id}"), Outcome::Success, &format!("organisation:{organisation_id}")).await?;
+    let base = state.config.public_url.clone().unwrap_or_default();
+    let link = format!("{}/invite/{token}", base.trim_end_matches('/'));
+    Ok(Html(account_page(&state, &auth, Some("邀请链接已生成，请把它发给您的同事。链接7天内有效，只能使用一次，本页关闭后不再显示。"), Some(link)).await?))
+}
+
+#[derive(Default)]
+pub struct PasswordErrors {
+    pub current: Option<String>,
+    pub new: Option<String>,
+    pub confirm: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "password_change.html")]
+struct PasswordChangePage {
+    page: Page,
+    errors: PasswordErrors,
+}
+
+pub async fn password_form(State(state): State<AppState>, auth: Authenticated) -> AppResult<Html<String>> {
+    let page = Page::new(&state, &auth.1, "修改密码").await;
+    Ok(Html(PasswordChangePage { page, errors: PasswordErrors::default() }.render()?))
+}
+
+#[derive(Deserialize)]
+pub struct PasswordChangeForm {
+    current: String,
+    new: String,
+    confirm: String,
+}
+
+pub async fn change_password(State(state): State<AppState>, auth: Authenticated, Form(form): Form<PasswordChangeForm>) -> AppResult<Response> {
+    let Authenticated(viewer, ctx) = &auth;
+    let mut errors = PasswordErrors::default();
+    if !password::verify_password(form.current.clone(), viewer.account.password_hash.clone()).await? {
+        errors.current = Some("当前密码不正确".into());
+    }
+    if let Err(e) = check_password(&form.new, &viewer.account.login) {
+        errors.new = Some(e.to_string());
+    } else if form.new != form.confirm {
+        errors.confirm = Some("两次输入的新密码不一致".into());
+    }
+    if errors.current.is_some() || errors.new.is_some() || errors.confirm.is_some() {
+        let outcome = if errors.current.is_some() { Outcome::Failure } else { Outcome::Denied };
+        audit::record(&state, ctx, Actor::account(&viewer.account), "account.password_change", &format!("account:{}", viewer.account.id), outcome, "rejected").await?;
+        let page = Page::new(&state, ctx, "修改密码").await;
+        let mut response = (StatusCode::BAD_REQUEST, Html(PasswordChangePage { page, errors }.render()?)).into_response();
+        response.extensions_mut().insert(Rendered);
+        return Ok(response);
+    }
+    let hash = password::hash_password(form.new, state.config.password_cost).await?;
+    let now = state.clock.unix();
+    state.store.set_password_hash(viewer.account.id, &hash, now).await?;
+    state.store.delete_sessions_of(viewer.account.id, Some(&viewer.session_token)).await?;
+    audit::record(&state, ctx, Actor::account(&viewer.account), "account.password_change", &format!("account:{}", viewer.account.id), Outcome::Success, "").await?;
+    Ok(Redirect::to("/account?done=password").into_response())
+}
+
+#[derive(Template)]
+#[template(path = "password_forgot.html")]
+struct ForgotPage {
+    page: Page,
+}
+
+/// No mail server is configured in this build: the page says how to get a reset link
+/// from a reviewer or admin instead.
+pub async fn forgot_form(State(state): State<AppState>, ctx: Ctx) -> AppResult<Html<String>> {
+    let page = Page::new(&state, &ctx, "忘记密码").await;
+    Ok(Html(ForgotPage { page }.render()?))
+}
+
+#[derive(Template)]
+#[template(path = "password_reset.html")]
+struct ResetPage {
+    page: Page,
+    login: String,
+    token: String,
+    error: Option<String>,
+}
+
+pub async fn reset_form(State(state): State<AppState>, ctx: Ctx, Path(token): Path<String>) -> AppResult<Html<String>> {
+    let account_id = state.store.password_reset_account(&token, state.clock.unix()).await?.ok_or(AppError::NotFound)?;
+    let account = state.store.account(account_id).await?;
+    let page = Page::new(&state, &ctx, "重新设置密码").await;
+    Ok(Html(ResetPage { page, login: account.login, token, error: None }.render()?))
+}
+
+#[derive(Deserialize)]
+pub struct ResetForm {
+    new: String,
+    confirm: String,
+}
+
+pub async fn reset(State(state): State<AppState>, ctx: Ctx, Path(token): Path<String>, Form(form): Form<ResetForm>) -> AppResult<Response> {
+    let now = state.clock.unix();
+    let account_id = state.store.password_reset_account(&token, now).await?.ok_or(AppError::NotFound)?;
+    let account = state.store.account(account_id).await?;
+    let error = match check_password(&form.new, &account.login) {
+        Err(e) => Some(e.to_string()),
+        Ok(()) if form.new != form.confirm => Some("两次输入的新密码不一致".to_string()),
+        Ok(()) => None,
+    };
+    if let Some(error) = error {
+        let page = Page::new(&state, &ctx, "重新设置密码").await;
+        let mut response = (StatusCode::BAD_REQUEST, Html(ResetPage { page, login: account.login, token, error: Some(error) }.render()?)).into_response();
+        response.extensions_mut().insert(Rendered);
+        return Ok(response);
+    }
+    state.store.use_password_reset(&token, now).await?;
+    let hash = password::hash_password(form.new, state.config.password_cost).await?;
+    state.store.set_password_hash(account.id, &hash, now).await?;
+    state.store.delete_sessions_of(account.id, None).await?;
+    state.store.clear_login_failures(&account.login).await?;
+    audit::record(&state, &ctx, Actor::account(&account), "account.password_reset", &format!("account:{}", account.id), Outcome::Success, "reset link").await?;
+    Ok(Redirect::to("/login?done=reset").into_response())
+}
+
+#[derive(Default)]
+pub struct JoinErrors {
+    pub login: Option<String>,
+    pub display_name: Option<String>,
+    pub password: Option<String>,
+    pub confirm: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "invitation.html")]
+struct InvitationPage {
+    page: Page,
+    organisation: String,
+    token: String,
+    login: String,
+    display_name: String,
+    errors: JoinErrors,
+}
+
+async fn invited_organisation(state: &AppState, token: &str) -> AppResult<(greenbridge_store::Invitation, Organisation)> {
+    let invitation = state.store.open_invitation(token, state.clock.unix()).await?.ok_or(AppError::NotFound)?;
+    let organisation = state.store.organisation(invitation.organisation_id).await?;
+    Ok((invitation, organisation))
+}
+
+pub async fn invitation_form(State(state): State<AppState>, ctx: Ctx, Path(token): Path<String>) -> AppResult<Html<String>> {
+    let (_, organisation) = invited_organisation(&state, &token).await?;
+    let page = Page::new(&state, &ctx, "接受邀请").await;
+    Ok(Html(
+        InvitationPage { page, organisation: organisation.name, token, login: String::new(), display_name: String::new(), errors: JoinErrors::default() }
+            .render()?,
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct JoinForm {
+    login: String,
+    display_name: String,
+    password: String,
+    confirm: String,
+}
+
+pub async fn accept_invitation(State(state): State<AppState>, ctx: Ctx, headers: HeaderMap, Path(token): Path<String>, Form(form): Form<JoinForm>) -> AppResult<Response> {
+    let (invitation, organisation) = invited_organisation(&state, &token).await?;
+    let mut errors = JoinErrors::default();
+    let login = LoginName::parse(&form.login).map_err(|e| errors.login = Some(e.to_string())).ok();
+    let display_name = PersonName::parse(&form.display_name).map_err(|e| errors.display_name = Some(e.to_string())).ok();
+    if let Err(e) = check_password(&form.password, login.as_ref().map(|l| l.as_str()).unwrap_or(form.login.trim())) {
+        errors.password = Some(e.to_string());
+    } else if form.password != form.confirm {
+        errors.confirm = Some("两次输入的密码不一致".into());
+    }
+    if let Some(login) = &login
+        && state.store.account_by_login(login.as_str()).await?.is_some()
+    {
+        errors.login = Some("该手机号码或邮箱已注册。".into());
+    }
+    let (Some(login), Some(display_name)) = (login, display_name) else {
+        return show_join_errors(&state, &ctx, organisation, token, form, errors).await;
+    };
+    if errors.password.is_some() || errors.confirm.is_some() || errors.login.is_some() {
+        return show_join_errors(&state, &ctx, organisation, token, form, errors).await;
+    }
+    let now = state.clock.unix();
+    let hash = password::hash_password(form.password.clone(), state.config.password_cost).await?;
+    let role = match organisation.side {
+        OrgSide::Demand => Role::DemandEnterprise,
+        OrgSide::Supplier => Role::Supplier,
+    };
+    let new = NewAccount {
+        login: login.as_str(),
+        display_name: display_name.as_str(),
+        role,
+        organisation_id: Some(organisation.id),
+        province_code: None,
+        password_hash: &hash,
+    };
+    let account_id = match state.store.insert_account(&new, now).await {
+        Ok(id) => id,
+        Err(StoreError::Conflict) => {
+            errors.login = Some("该手机号码或邮箱已注册。".into());
+            return show_join_errors(&state, &ctx, organisation, token, form, errors).await;
+        }
+        Err(other) => return Err(other.into()),
+    };
+    if !state.store.accept_invitation(invitation.id, account_id, now).await? {
+        // Used by someone else in the meantime: the new account stays without an
+        // organisation rather than joining on a spent link.
+        state.store.set_account_status(account_id, greenbridge_store::AccountStatus::Disabled, now).await?;
+        return Err(AppError::NotFound);
+    }
+    audit::record(&state, &ctx, Actor::attempted(login.as_str()), "invitation.accept", &format!("invitation:{}", invitation.id), Outcome::Success, &format!("organisation:{}", organisation.id)).await?;
+    let session = greenbridge_store::new_token();
+    state.store.create_session(&session, account_id, true, &ctx.ip, &RequestContext::user_agent(&headers), now).await?;
+    Ok(with_session_cookie(Redirect::to("/account?done=joined").into_response(), &session, ctx.https))
+}
+
+async fn show_join_errors(state: &AppState, ctx: &Ctx, organisation: Organisation, token: String, form: JoinForm, errors: JoinErrors) -> AppResult<Response> {
+    let page = Page::new(state, ctx, "接受邀请").await;
+    let html = InvitationPage { page, organisation: organisation.name, token, login: form.login, display_name: form.display_name, errors }.render()?;
+    let mut response = (StatusCode::BAD_REQUEST, Html(html)).into_response();
+    response.extensions_mut().insert(Rendered);
+    Ok(response)
+}

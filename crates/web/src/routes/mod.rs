@@ -1,0 +1,60 @@
+//! Routes, one file per area. Every handler checks authorisation itself, through the
+//! [`Authenticated`](crate::context::Authenticated) extractor and the role table of
+//! the domain crate; objects that are not the caller's answer 404.
+
+mod account;
+mod admin;
+mod api;
+mod auth;
+mod display;
+mod home;
+mod ops;
+mod register;
+mod review;
+mod static_files;
+
+use crate::state::AppState;
+use axum::Router;
+use axum::routing::{get, post};
+use greenbridge_domain::module::Module;
+
+/// Whether a module's pages exist in this build. The home page still names the
+/// others, marked as not yet open, and the navigation leaves them out.
+pub fn module_is_built(module: Module) -> bool {
+    match module {
+        Module::Services | Module::Demands | Module::Regulations | Module::Classroom | Module::Assistant => false,
+    }
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home::home))
+        .route("/healthz", get(ops::healthz))
+        .route("/readyz", get(ops::readyz))
+        .route("/metrics", get(ops::metrics))
+        .route("/static/{file}", get(static_files::serve))
+        .route("/display", get(display::form).post(display::save))
+        .route("/login", get(auth::login_form).post(auth::login))
+        .route("/login/second-factor", get(auth::second_factor_form).post(auth::second_factor))
+        .route("/logout", post(auth::logout))
+        .route("/register", get(register::choose))
+        .route("/register/{side}", get(register::form).post(register::submit).layer(register::upload_limit()))
+        .route("/password/forgot", get(account::forgot_form))
+        .route("/password/reset/{token}", get(account::reset_form).post(account::reset))
+        .route("/invite/{token}", get(account::invitation_form).post(account::accept_invitation))
+        .route("/account", get(account::overview))
+        .route("/account/password", get(account::password_form).post(account::change_password))
+        .route("/account/invitations", post(account::invite))
+        .route("/account/second-factor", get(auth::enrol_form).post(auth::enrol))
+        .route("/review/claims", get(review::claims))
+        .route("/review/claims/{id}", post(review::decide))
+        .route("/review/claims/{id}/licence", get(review::licence))
+        .route("/review/accounts/{id}/reset", post(review::reset_link))
+        .route("/admin", get(admin::dashboard))
+        .route("/admin/accounts", get(admin::accounts).post(admin::create_account))
+        .route("/admin/accounts/{id}", post(admin::update_account))
+        .route("/admin/modules", get(admin::modules).post(admin::save_modules))
+        .route("/admin/audit", get(admin::audit))
+        .route("/admin/audit.csv", get(admin::audit_csv))
+        .nest("/api/v1", api::router())
+}
