@@ -16,6 +16,7 @@ mod text;
 
 pub mod account;
 pub mod credit_code;
+pub mod gov_system;
 pub mod hw;
 pub mod module;
 pub mod region;

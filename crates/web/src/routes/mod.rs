@@ -11,6 +11,7 @@ mod home;
 mod ops;
 mod register;
 mod review;
+mod services;
 mod static_files;
 
 use crate::state::AppState;
@@ -22,7 +23,8 @@ use greenbridge_domain::module::Module;
 /// others, marked as not yet open, and the navigation leaves them out.
 pub fn module_is_built(module: Module) -> bool {
     match module {
-        Module::Services | Module::Demands | Module::Regulations | Module::Classroom | Module::Assistant => false,
+        Module::Services => true,
+        Module::Demands | Module::Regulations | Module::Classroom | Module::Assistant => false,
     }
 }
 
@@ -33,6 +35,7 @@ pub fn router() -> Router<AppState> {
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
         .route("/static/{file}", get(static_files::serve))
+        .route("/services", get(services::index))
         .route("/display", get(display::form).post(display::save))
         .route("/login", get(auth::login_form).post(auth::login))
         .route("/login/second-factor", get(auth::second_factor_form).post(auth::second_factor))
