@@ -99,6 +99,12 @@ impl Store {
                 })
             });
         }
+        // One direct attempt first: the pool retries a refused connection until its
+        // acquire timeout and then reports only that it timed out, hiding the cause.
+        let probe = <sqlx::AnyConnection as sqlx::Connection>::connect(url)
+            .await
+            .map_err(StoreError::Connect)?;
+        let _ = sqlx::Connection::close(probe).await;
         let pool = options.connect(url).await.map_err(StoreError::Connect)?;
         Ok(Store { pool, backend })
     }

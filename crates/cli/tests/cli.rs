@@ -1,0 +1,412 @@
+//! The built `greenbridge` binary, run in a temporary directory as an operator would.
+//!
+//! Every command gets `--data` inside its own temporary directory, and the
+//! `GREENBRIDGE_…` variables of the developer's shell are removed from the child, so
+//! the results depend on nothing outside the test.
+
+use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use greenbridge_store::{AuditFilter, Store};
+
+const STRONG_PASSWORD: &str = "Gr33n-Bridge!2026";
+
+struct Workspace {
+    dir: tempfile::TempDir,
+}
+
+impl Workspace {
+    fn new() -> Workspace {
+        Workspace {
+            dir: tempfile::tempdir().expect("tempdir"),
+        }
+    }
+
+    fn data(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    /// `greenbridge --data <tmp>/data ARGS…`, isolated from the caller's environment.
+    fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_greenbridge"));
+        command.current_dir(self.dir.path());
+        for (key, _) in std::env::vars_os() {
+            if key.to_string_lossy().starts_with("GREENBRIDGE_") {
+                command.env_remove(&key);
+            }
+        }
+        command.env_remove("RUST_LOG");
+        command.args(args).arg("--data").arg(self.data());
+        command
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.command(args)
+            .stdin(Stdio::null())
+            .output()
+            .expect("run greenbridge")
+    }
+
+    fn run_with_stdin(&self, args: &[&str], input: &str) -> Output {
+        let mut child = self
+            .command(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn greenbridge");
+        // The command may exit before reading (a usage error): a broken pipe is fine.
+        let _ = child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(input.as_bytes());
+        child.wait_with_output().expect("wait")
+    }
+
+    fn database_url(&self) -> String {
+        format!(
+            "sqlite://{}?mode=rwc",
+            self.data().join("greenbridge.db").display()
+        )
+    }
+
+    fn store(&self) -> (tokio::runtime::Runtime, Store) {
+        let runtime = tokio::runtime::Runtime::new().expect("runtime");
+        let store = runtime
+            .block_on(Store::connect(&self.database_url()))
+            .expect("connect");
+        (runtime, store)
+    }
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn create_admin(workspace: &Workspace, login: &str, password: &str) -> Output {
+    workspace.run_with_stdin(
+        &[
+            "user",
+            "create-admin",
+            "--login",
+            login,
+            "--name",
+            "平台管理员",
+            "--password-stdin",
+        ],
+        &format!("{password}\n"),
+    )
+}
+
+/// Waits for `child` to exit, killing it and failing the test after `limit`.
+fn wait_with_limit(child: &mut Child, limit: Duration) -> std::process::ExitStatus {
+    let started = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().expect("try_wait") {
+            return status;
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("greenbridge did not exit within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn migrating_twice_applies_nothing_the_second_time() {
+    let workspace = Workspace::new();
+    let first = workspace.run(&["migrate"]);
+    assert!(first.status.success(), "stderr: {}", stderr(&first));
+    let applied: usize = stdout(&first)
+        .trim()
+        .strip_prefix("migrations applied: ")
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("unexpected output {:?}", stdout(&first)));
+    assert!(applied > 0);
+    assert!(
+        workspace.data().join("greenbridge.db").exists(),
+        "the data directory holds the database"
+    );
+
+    let second = workspace.run(&["migrate"]);
+    assert!(second.status.success(), "stderr: {}", stderr(&second));
+    assert_eq!(stdout(&second).trim(), "migrations applied: 0");
+}
+
+#[test]
+fn an_admin_created_with_a_piped_password_is_stored_and_audited() {
+    let workspace = Workspace::new();
+    let output = create_admin(&workspace, "Admin@Example.CN", STRONG_PASSWORD);
+    assert!(output.status.success(), "stderr: {}", stderr(&output));
+    let out = stdout(&output);
+    assert!(out.contains("admin@example.cn"), "{out}");
+    assert!(
+        out.contains("TOTP"),
+        "the operator is told about the second factor: {out}"
+    );
+
+    let (runtime, store) = workspace.store();
+    let account = runtime
+        .block_on(store.account_by_login("admin@example.cn"))
+        .expect("query")
+        .expect("the account exists");
+    assert_eq!(account.role.as_str(), "admin");
+    assert_eq!(account.display_name, "平台管理员");
+    assert!(
+        account.password_hash.starts_with("$argon2id$"),
+        "hashed, not stored"
+    );
+    assert!(
+        account.totp_secret.is_none(),
+        "the second factor is enrolled on first login"
+    );
+    let filter = AuditFilter {
+        action: Some("account.create_admin".into()),
+        ..AuditFilter::default()
+    };
+    let records = runtime
+        .block_on(store.audit_records(&filter, None, 0))
+        .expect("audit");
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0].actor_login.as_deref(), Some("cli"));
+    assert_eq!(records[0].target, format!("account:{}", account.id));
+}
+
+#[test]
+fn creating_an_admin_with_a_taken_login_fails() {
+    let workspace = Workspace::new();
+    assert!(
+        create_admin(&workspace, "13812345678", STRONG_PASSWORD)
+            .status
+            .success()
+    );
+    let output = create_admin(&workspace, "138 1234 5678", STRONG_PASSWORD);
+    assert_eq!(output.status.code(), Some(1));
+    let err = stderr(&output);
+    assert!(err.contains("13812345678 is already taken"), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+}
+
+#[test]
+fn a_weak_admin_password_is_refused_naming_the_rule() {
+    let workspace = Workspace::new();
+    let output = create_admin(&workspace, "admin@example.cn", "short");
+    assert_eq!(output.status.code(), Some(1));
+    let err = stderr(&output);
+    assert!(err.contains("密码至少需要10个字符"), "{err}");
+
+    let output = create_admin(&workspace, "admin@example.cn", "alllowercaseletters");
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr(&output).contains("至少3类"), "{}", stderr(&output));
+    assert!(!workspace.data().exists(), "nothing was touched");
+}
+
+#[test]
+fn an_admin_password_is_required() {
+    let workspace = Workspace::new();
+    // Standard input is empty and not a terminal: there is nothing to read.
+    let output = workspace.run(&[
+        "user",
+        "create-admin",
+        "--login",
+        "admin@example.cn",
+        "--name",
+        "管理员",
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("no password"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn the_admin_password_can_come_from_the_environment() {
+    let workspace = Workspace::new();
+    let output = workspace
+        .command(&[
+            "user",
+            "create-admin",
+            "--login",
+            "admin@example.cn",
+            "--name",
+            "管理员",
+        ])
+        .env("GREENBRIDGE_ADMIN_PASSWORD", STRONG_PASSWORD)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run");
+    assert!(output.status.success(), "stderr: {}", stderr(&output));
+}
+
+#[test]
+fn a_malformed_login_is_a_usage_error() {
+    let workspace = Workspace::new();
+    let output = create_admin(&workspace, "not-a-login", STRONG_PASSWORD);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("--login"), "{}", stderr(&output));
+}
+
+#[test]
+fn an_unreachable_database_fails_with_one_line_that_hides_the_password() {
+    let workspace = Workspace::new();
+    let output = workspace.run(&[
+        "migrate",
+        "--database-url",
+        "postgres://nobody:secret@127.0.0.1:1/x",
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    let err = stderr(&output);
+    assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
+    assert!(
+        err.starts_with(
+            "error: cannot connect to the database postgres://nobody:***@127.0.0.1:1/x"
+        ),
+        "{err}"
+    );
+    assert!(!err.contains("secret"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn serving_on_a_port_in_use_fails_clearly() {
+    let workspace = Workspace::new();
+    let taken = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = taken.local_addr().expect("addr").to_string();
+    let mut child = workspace
+        .command(&["serve", "--addr", &addr])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let status = wait_with_limit(&mut child, Duration::from_secs(60));
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .expect("stderr")
+        .read_to_string(&mut err)
+        .expect("read");
+    assert_eq!(status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(&format!("error: cannot listen on {addr}")),
+        "{err}"
+    );
+    drop(taken);
+}
+
+#[test]
+fn serve_with_demo_loads_the_reference_data_and_answers_health_checks() {
+    let workspace = Workspace::new();
+    let mut child = workspace
+        .command(&[
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--demo",
+            "--today",
+            "2026-11-28",
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
+    let mut seen = Vec::new();
+    let address = loop {
+        let Some(Ok(line)) = lines.next() else {
+            let _ = child.kill();
+            panic!("serve stopped before listening: {seen:#?}");
+        };
+        if let Some(at) = line.find("listening on http://") {
+            break line[at + "listening on http://".len()..].trim().to_owned();
+        }
+        seen.push(line);
+    };
+    let log = seen.join("\n");
+    assert!(
+        log.contains("demo mode: reference data embedded in the binary"),
+        "{log}"
+    );
+    assert!(log.contains("no sample data sets loaded"), "{log}");
+
+    let mut stream = TcpStream::connect(&address).expect("connect");
+    stream
+        .write_all(
+            format!("GET /healthz HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n")
+                .as_bytes(),
+        )
+        .expect("request");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("response");
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+}
+
+#[test]
+fn an_unknown_key_in_the_config_file_is_refused_by_name() {
+    let workspace = Workspace::new();
+    let config = workspace.dir.path().join("greenbridge.toml");
+    std::fs::write(&config, "registration_phase = 2\nlisten = \"0.0.0.0:80\"\n").expect("write");
+    let output = workspace.run(&["migrate", "--config", config.to_str().expect("utf-8")]);
+    assert_eq!(output.status.code(), Some(2));
+    let err = stderr(&output);
+    assert!(err.contains("`listen`") && err.contains("line 2"), "{err}");
+}
+
+#[test]
+fn the_example_config_file_is_valid() {
+    let workspace = Workspace::new();
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../greenbridge.example.toml");
+    let output = workspace.run(&["migrate", "--config", example.to_str().expect("utf-8")]);
+    assert!(output.status.success(), "stderr: {}", stderr(&output));
+}
+
+#[test]
+fn audit_records_younger_than_180_days_cannot_be_purged() {
+    let workspace = Workspace::new();
+    let output = workspace.run(&[
+        "audit",
+        "purge",
+        "--before",
+        "2026-10-01",
+        "--today",
+        "2026-11-28",
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    let err = stderr(&output);
+    assert!(err.contains("younger than 180 days"), "{err}");
+    assert!(
+        err.contains("2026-06-01"),
+        "names the latest date allowed: {err}"
+    );
+
+    let output = workspace.run(&[
+        "audit",
+        "purge",
+        "--before",
+        "2026-05-01",
+        "--today",
+        "2026-11-28",
+    ]);
+    assert!(output.status.success(), "stderr: {}", stderr(&output));
+    assert!(
+        stdout(&output).contains("deleted 0 audit records dated before 2026-05-01"),
+        "{}",
+        stdout(&output)
+    );
+}
