@@ -35,6 +35,8 @@ pub const DEFAULT_DATA: &str = "./data";
 pub const DEFAULT_DATABASE_FILE: &str = "greenbridge.db";
 /// Default of `registration_phase`.
 pub const DEFAULT_REGISTRATION_PHASE: u8 = 1;
+/// Default of `mail_from`.
+pub const DEFAULT_MAIL_FROM: &str = "绿桥 <noreply@localhost>";
 /// Default of `idle_timeout_minutes`.
 pub const DEFAULT_IDLE_TIMEOUT_MINUTES: i64 = 30;
 
@@ -83,6 +85,15 @@ pub struct Settings {
     /// The public address (e.g. `https://greenbridge.example.cn`), used in e-mailed
     /// links; when it is https, cookies are always marked Secure.
     pub public_url: Option<String>,
+    /// `smtp_url` · `--smtp-url` · `GREENBRIDGE_SMTP_URL` · default: none (no e-mail).
+    /// The mail server for password-reset links (and, later, notifications):
+    /// `smtp://USER:PASSWORD@HOST:587?tls=required` (STARTTLS), `smtps://…:465`, or
+    /// `smtp://HOST:25` without TLS on a trusted network. E-mailed links also need
+    /// `public_url`. The password is never printed.
+    pub smtp_url: Option<String>,
+    /// `mail_from` · `--mail-from` · `GREENBRIDGE_MAIL_FROM` · default
+    /// `绿桥 <noreply@localhost>`. The sender of the platform's e-mail.
+    pub mail_from: String,
     /// `[footer]`: what the footer of every page says about who runs the site.
     pub footer: FooterSettings,
 }
@@ -136,6 +147,8 @@ impl fmt::Debug for Settings {
             .field("idle_timeout_minutes", &self.idle_timeout_minutes)
             .field("metrics_token", &self.metrics_token.as_ref().map(|_| "***"))
             .field("public_url", &self.public_url)
+            .field("smtp_url", &self.smtp_url.as_deref().map(redact_url))
+            .field("mail_from", &self.mail_from)
             .field("footer", &self.footer)
             .finish()
     }
@@ -166,6 +179,8 @@ pub struct FileSettings {
     pub idle_timeout_minutes: Option<i64>,
     pub metrics_token: Option<String>,
     pub public_url: Option<String>,
+    pub smtp_url: Option<String>,
+    pub mail_from: Option<String>,
     #[serde(default)]
     pub footer: FileFooter,
 }
@@ -271,6 +286,12 @@ pub struct ServerOverrides {
     /// Public address of the site, e.g. https://greenbridge.example.cn
     #[arg(long, env = "GREENBRIDGE_PUBLIC_URL", value_name = "URL")]
     pub public_url: Option<String>,
+    /// Mail server for e-mailed links, e.g. smtp://user:pass@host:587?tls=required
+    #[arg(long, env = "GREENBRIDGE_SMTP_URL", value_name = "URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+    /// Sender of the platform's e-mail [default: 绿桥 <noreply@localhost>]
+    #[arg(long, env = "GREENBRIDGE_MAIL_FROM", value_name = "ADDRESS")]
+    pub mail_from: Option<String>,
     /// Footer: operator of the site (主办单位)
     #[arg(long, env = "GREENBRIDGE_FOOTER_OPERATOR", value_name = "TEXT")]
     pub footer_operator: Option<String>,
@@ -520,6 +541,33 @@ impl Settings {
             None => None,
         };
 
+        let smtp_url = match pick(
+            non_empty(server.smtp_url.clone()),
+            "--smtp-url",
+            "GREENBRIDGE_SMTP_URL",
+            non_empty(file.smtp_url),
+        ) {
+            Some((url, source)) => {
+                if !(url.starts_with("smtp://") || url.starts_with("smtps://")) {
+                    return Err(invalid(
+                        "smtp_url",
+                        source,
+                        format!("{} must start with smtp:// or smtps://", redact_url(&url)),
+                    ));
+                }
+                Some(url)
+            }
+            None => None,
+        };
+        let mail_from = pick(
+            non_empty(server.mail_from.clone()),
+            "--mail-from",
+            "GREENBRIDGE_MAIL_FROM",
+            non_empty(file.mail_from),
+        )
+        .map(|(from, _)| from)
+        .unwrap_or_else(|| DEFAULT_MAIL_FROM.to_owned());
+
         let defaults = FooterSettings::default();
         let text =
             |overridden: &Option<String>, flag, env, from_file: Option<String>, default: String| {
@@ -568,6 +616,8 @@ impl Settings {
             idle_timeout_minutes,
             metrics_token,
             public_url,
+            smtp_url,
+            mail_from,
             footer,
         })
     }
@@ -601,6 +651,8 @@ impl Settings {
         config.metrics_token = self.metrics_token.clone();
         config.password_cost = PasswordCost::PRODUCTION;
         config.public_url = self.public_url.clone();
+        config.smtp_url = self.smtp_url.clone();
+        config.mail_from = self.mail_from.clone();
         config.footer = Footer {
             operator: self.footer.operator.clone(),
             guidance: self.footer.guidance.clone(),

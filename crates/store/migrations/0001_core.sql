@@ -2,6 +2,7 @@
 -- audit log, claims, invitations and password resets.
 -- Tokens: {id} = auto-increment primary key, {blob} = binary column type.
 -- Times are UTC unix seconds (BIGINT); calendar dates are TEXT 'YYYY-MM-DD' (Asia/Shanghai).
+-- Flags are BIGINT 0/1: sqlx's Any driver cannot read SQLite's BOOLEAN columns.
 
 CREATE TABLE app_settings (
     key TEXT PRIMARY KEY,
@@ -17,10 +18,10 @@ CREATE TABLE organisations (
     address TEXT NOT NULL,
     contact_name TEXT NOT NULL,
     contact_phone TEXT NOT NULL DEFAULT '',
-    verified BOOLEAN NOT NULL DEFAULT FALSE,
+    verified BIGINT NOT NULL DEFAULT 0,
     status TEXT NOT NULL DEFAULT 'active',
     source TEXT NOT NULL,
-    sample BOOLEAN NOT NULL DEFAULT FALSE,
+    sample BIGINT NOT NULL DEFAULT 0,
     created_at BIGINT NOT NULL,
     updated_at BIGINT NOT NULL
 );
@@ -48,7 +49,7 @@ CREATE TABLE sessions (
     account_id BIGINT NOT NULL REFERENCES accounts (id),
     created_at BIGINT NOT NULL,
     last_seen_at BIGINT NOT NULL,
-    second_factor_passed BOOLEAN NOT NULL DEFAULT FALSE,
+    second_factor_passed BIGINT NOT NULL DEFAULT 0,
     ip TEXT NOT NULL DEFAULT '',
     user_agent TEXT NOT NULL DEFAULT ''
 );

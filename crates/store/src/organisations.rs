@@ -44,10 +44,10 @@ struct OrganisationRow {
     address: String,
     contact_name: String,
     contact_phone: String,
-    verified: bool,
+    verified: i64,
     status: String,
     source: String,
-    sample: bool,
+    sample: i64,
     created_at: i64,
     updated_at: i64,
 }
@@ -86,10 +86,10 @@ impl TryFrom<OrganisationRow> for Organisation {
             address: row.address,
             contact_name: row.contact_name,
             contact_phone: row.contact_phone,
-            verified: row.verified,
+            verified: row.verified != 0,
             status: row.status,
             source: row.source,
-            sample: row.sample,
+            sample: row.sample != 0,
             created_at: row.created_at,
             updated_at: row.updated_at,
         })
@@ -127,7 +127,7 @@ impl Store {
         .bind(new.contact_name)
         .bind(new.contact_phone)
         .bind(new.source)
-        .bind(new.sample)
+        .bind(i64::from(new.sample))
         .bind(now)
         .fetch_one(&self.pool)
         .await?;
@@ -190,7 +190,7 @@ impl Store {
         .bind(org.contact_name)
         .bind(org.contact_phone)
         .bind(org.source)
-        .bind(org.sample)
+        .bind(i64::from(org.sample))
         .bind(now)
         .fetch_one(&mut *tx)
         .await?;

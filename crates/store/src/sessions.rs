@@ -5,6 +5,14 @@
 use crate::{Result, Store, StoreError, token_hash};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
+struct SessionRecord {
+    account_id: i64,
+    created_at: i64,
+    last_seen_at: i64,
+    second_factor_passed: i64,
+}
+
+#[derive(Debug, Clone)]
 pub struct SessionRow {
     pub account_id: i64,
     pub created_at: i64,
@@ -33,7 +41,7 @@ impl Store {
         .bind(token_hash(token))
         .bind(account_id)
         .bind(now)
-        .bind(second_factor_passed)
+        .bind(i64::from(second_factor_passed))
         .bind(ip)
         .bind(user_agent.chars().take(300).collect::<String>())
         .execute(&self.pool)
@@ -42,12 +50,18 @@ impl Store {
     }
 
     pub async fn session(&self, token: &str) -> Result<Option<SessionRow>> {
-        Ok(sqlx::query_as(
+        let record: Option<SessionRecord> = sqlx::query_as(
             "SELECT account_id, created_at, last_seen_at, second_factor_passed FROM sessions WHERE id_hash = $1",
         )
         .bind(token_hash(token))
         .fetch_optional(&self.pool)
-        .await?)
+        .await?;
+        Ok(record.map(|r| SessionRow {
+            account_id: r.account_id,
+            created_at: r.created_at,
+            last_seen_at: r.last_seen_at,
+            second_factor_passed: r.second_factor_passed != 0,
+        }))
     }
 
     pub async fn touch_session(&self, token: &str, now: i64) -> Result<()> {
@@ -60,8 +74,7 @@ impl Store {
     }
 
     pub async fn pass_second_factor(&self, token: &str) -> Result<()> {
-        sqlx::query("UPDATE sessions SET second_factor_passed = $1 WHERE id_hash = $2")
-            .bind(true)
+        sqlx::query("UPDATE sessions SET second_factor_passed = 1 WHERE id_hash = $1")
             .bind(token_hash(token))
             .execute(&self.pool)
             .await?;
@@ -222,5 +235,18 @@ impl Store {
             return Err(StoreError::NotFound);
         }
         Ok(())
+    }
+}
+
+impl Store {
+    /// How many reset links the account asked for itself (by e-mail) since `since`.
+    pub async fn self_service_resets_since(&self, account_id: i64, since: i64) -> Result<i64> {
+        Ok(sqlx::query_scalar(
+            "SELECT COUNT(*) FROM password_resets WHERE account_id = $1 AND created_by IS NULL AND created_at >= $2",
+        )
+        .bind(account_id)
+        .bind(since)
+        .fetch_one(&self.pool)
+        .await?)
     }
 }

@@ -25,6 +25,11 @@ pub struct Config {
     /// The public address (e.g. `https://greenbridge.example.cn`), used in e-mailed
     /// links; when it is https, cookies are always marked Secure.
     pub public_url: Option<String>,
+    /// The mail server (`smtp://…` or `smtps://…`); without it, and without
+    /// `public_url` for the links, nothing is e-mailed.
+    pub smtp_url: Option<String>,
+    /// The `From:` of the platform's e-mail.
+    pub mail_from: String,
     pub footer: Footer,
 }
 
@@ -72,6 +77,8 @@ impl Config {
             metrics_token: None,
             password_cost: PasswordCost::PRODUCTION,
             public_url: None,
+            smtp_url: None,
+            mail_from: "绿桥 <noreply@localhost>".into(),
             footer: Footer::default(),
         }
     }

@@ -10,6 +10,7 @@ pub mod config;
 pub mod context;
 pub mod error;
 pub mod errors;
+pub mod mail;
 pub mod metrics;
 pub mod page;
 pub mod password;
@@ -43,11 +44,12 @@ pub async fn build_state(store: Store, config: Config) -> anyhow::Result<AppStat
         .context("cannot read the signing key")?;
     Ok(AppState {
         store,
-        config: Arc::new(config),
         clock,
         signing_key: Arc::from(key.into_bytes().into_boxed_slice()),
         metrics: Arc::default(),
         modules: Arc::new(ModuleSwitches::new()),
+        mailer: mail::Mailer::from_config(&config)?.map(Arc::new),
+        config: Arc::new(config),
     })
 }
 

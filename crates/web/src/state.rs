@@ -16,6 +16,8 @@ pub struct AppState {
     pub signing_key: Arc<[u8]>,
     pub metrics: Arc<Metrics>,
     pub modules: Arc<ModuleSwitches>,
+    /// Present when a mail server and the public address are configured.
+    pub mailer: Option<Arc<crate::mail::Mailer>>,
 }
 
 /// Which modules an admin has switched off. Read from the database at most every few

@@ -224,13 +224,72 @@ pub async fn change_password(State(state): State<AppState>, auth: Authenticated,
 #[template(path = "password_forgot.html")]
 struct ForgotPage {
     page: Page,
+    mail_enabled: bool,
+    email: String,
+    error: Option<String>,
+    sent: bool,
 }
 
-/// No mail server is configured in this build: the page says how to get a reset link
-/// from a reviewer or admin instead.
+/// Reset links an account may ask for by e-mail per hour: enough for a lost mail,
+/// too few to flood an inbox.
+const SELF_RESETS_PER_HOUR: i64 = 3;
+
+/// With a mail server configured, a reset link goes to the account's e-mail address;
+/// without one, the page says whom to ask for a link instead.
 pub async fn forgot_form(State(state): State<AppState>, ctx: Ctx) -> AppResult<Html<String>> {
     let page = Page::new(&state, &ctx, "忘记密码").await;
-    Ok(Html(ForgotPage { page }.render()?))
+    Ok(Html(ForgotPage { page, mail_enabled: state.mailer.is_some(), email: String::new(), error: None, sent: false }.render()?))
+}
+
+#[derive(Deserialize)]
+pub struct ForgotForm {
+    email: String,
+}
+
+/// Answers the same whether or not the address has an account, so the page cannot be
+/// used to find out who is registered.
+pub async fn forgot(State(state): State<AppState>, ctx: Ctx, Form(form): Form<ForgotForm>) -> AppResult<Response> {
+    let Some(mailer) = state.mailer.clone() else {
+        return Err(AppError::NotFound);
+    };
+    let email = match LoginName::parse(&form.email) {
+        Ok(LoginName::Email(email)) => email,
+        _ => {
+            let page = Page::new(&state, &ctx, "忘记密码").await;
+            let html = ForgotPage { page, mail_enabled: true, email: form.email, error: Some("请输入注册时使用的电子邮箱地址。用手机号码注册的账号请联系协会或管理员重置密码。".into()), sent: false }.render()?;
+            let mut response = (StatusCode::BAD_REQUEST, Html(html)).into_response();
+            response.extensions_mut().insert(Rendered);
+            return Ok(response);
+        }
+    };
+    let now = state.clock.unix();
+    if let Some(account) = state.store.account_by_login(email.as_str()).await?
+        && account.status == greenbridge_store::AccountStatus::Active
+    {
+        if state.store.self_service_resets_since(account.id, now - 3600).await? < SELF_RESETS_PER_HOUR {
+            let token = greenbridge_store::new_token();
+            state.store.create_password_reset(&token, account.id, None, now, now + RESET_HOURS * 3600).await?;
+            let body = format!(
+                "{name}，您好：\n\n有人（希望是您本人）请求重新设置绿桥平台账号 {login} 的密码。请在{hours}小时内打开下面的链接设置新密码：\n\n{base}/password/reset/{token}\n\n如果不是您本人操作，请忽略本邮件，您的密码不会改变。\n\n——长三角生态绿色一体化发展示范区生态环境第三方治理服务平台（绿桥）",
+                name = account.display_name,
+                login = account.login,
+                hours = RESET_HOURS,
+                base = mailer.public_url,
+            );
+            let outcome = match mailer.send(&account.login, "绿桥平台：重新设置密码", body).await {
+                Ok(()) => Outcome::Success,
+                Err(error) => {
+                    tracing::warn!(error = format!("{error:#}"), "password-reset mail not sent");
+                    Outcome::Failure
+                }
+            };
+            audit::record(&state, &ctx, Actor::account(&account), "account.reset_request", &format!("account:{}", account.id), outcome, "e-mail").await?;
+        } else {
+            audit::record(&state, &ctx, Actor::account(&account), "account.reset_request", &format!("account:{}", account.id), Outcome::Denied, "hourly limit").await?;
+        }
+    }
+    let page = Page::new(&state, &ctx, "忘记密码").await;
+    Ok(Html(ForgotPage { page, mail_enabled: true, email: email.as_str().to_string(), error: None, sent: true }.render()?).into_response())
 }
 
 #[derive(Template)]

@@ -42,7 +42,7 @@ pub fn router() -> Router<AppState> {
         .route("/logout", post(auth::logout))
         .route("/register", get(register::choose))
         .route("/register/{side}", get(register::form).post(register::submit).layer(register::upload_limit()))
-        .route("/password/forgot", get(account::forgot_form))
+        .route("/password/forgot", get(account::forgot_form).post(account::forgot))
         .route("/password/reset/{token}", get(account::reset_form).post(account::reset))
         .route("/invite/{token}", get(account::invitation_form).post(account::accept_invitation))
         .route("/account", get(account::overview))
