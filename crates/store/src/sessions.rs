@@ -183,19 +183,6 @@ impl Store {
         .await?)
     }
 
-    /// Marks an invitation used; false when someone used it first.
-    pub async fn accept_invitation(&self, invitation_id: i64, account_id: i64, now: i64) -> Result<bool> {
-        let done = sqlx::query(
-            "UPDATE invitations SET accepted_by = $1, accepted_at = $2 WHERE id = $3 AND accepted_at IS NULL",
-        )
-        .bind(account_id)
-        .bind(now)
-        .bind(invitation_id)
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected() == 1)
-    }
-
     pub async fn create_password_reset(&self, token: &str, account_id: i64, created_by: Option<i64>, now: i64, expires_at: i64) -> Result<()> {
         sqlx::query(
             "INSERT INTO password_resets (token_hash, account_id, created_by, created_at, expires_at) \
@@ -248,5 +235,44 @@ impl Store {
         .bind(since)
         .fetch_one(&self.pool)
         .await?)
+    }
+}
+
+impl Store {
+    /// Creates the account an invitation asks for and marks the invitation used, in one
+    /// transaction. `Ok(None)` when the invitation was used or expired meanwhile (and no
+    /// account is created); `Conflict` when the login is taken.
+    pub async fn join_by_invitation(&self, invitation_id: i64, account: &crate::NewAccount<'_>, now: i64) -> Result<Option<i64>> {
+        let mut tx = self.pool.begin().await?;
+        let organisation_id: Option<i64> = sqlx::query_scalar(
+            "UPDATE invitations SET accepted_at = $1 WHERE id = $2 AND accepted_at IS NULL AND expires_at > $1 \
+             RETURNING organisation_id",
+        )
+        .bind(now)
+        .bind(invitation_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(organisation_id) = organisation_id else {
+            return Ok(None);
+        };
+        let account_id: i64 = sqlx::query_scalar(
+            "INSERT INTO accounts (login, display_name, role, organisation_id, province_code, \
+             password_hash, created_at, updated_at) VALUES ($1, $2, $3, $4, NULL, $5, $6, $6) RETURNING id",
+        )
+        .bind(account.login)
+        .bind(account.display_name)
+        .bind(account.role.as_str())
+        .bind(organisation_id)
+        .bind(account.password_hash)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
+        sqlx::query("UPDATE invitations SET accepted_by = $1 WHERE id = $2")
+            .bind(account_id)
+            .bind(invitation_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(Some(account_id))
     }
 }

@@ -415,20 +415,16 @@ pub async fn accept_invitation(State(state): State<AppState>, ctx: Ctx, headers:
         province_code: None,
         password_hash: &hash,
     };
-    let account_id = match state.store.insert_account(&new, now).await {
-        Ok(id) => id,
+    let account_id = match state.store.join_by_invitation(invitation.id, &new, now).await {
+        Ok(Some(id)) => id,
+        // Used or expired while the form was open.
+        Ok(None) => return Err(AppError::NotFound),
         Err(StoreError::Conflict) => {
             errors.login = Some("该手机号码或邮箱已注册。".into());
             return show_join_errors(&state, &ctx, organisation, token, form, errors).await;
         }
         Err(other) => return Err(other.into()),
     };
-    if !state.store.accept_invitation(invitation.id, account_id, now).await? {
-        // Used by someone else in the meantime: the new account stays without an
-        // organisation rather than joining on a spent link.
-        state.store.set_account_status(account_id, greenbridge_store::AccountStatus::Disabled, now).await?;
-        return Err(AppError::NotFound);
-    }
     audit::record(&state, &ctx, Actor::attempted(login.as_str()), "invitation.accept", &format!("invitation:{}", invitation.id), Outcome::Success, &format!("organisation:{}", organisation.id)).await?;
     let session = greenbridge_store::new_token();
     state.store.create_session(&session, account_id, true, &ctx.ip, &RequestContext::user_agent(&headers), now).await?;
