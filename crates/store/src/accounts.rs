@@ -199,8 +199,10 @@ impl Store {
         Ok(())
     }
 
+    /// Stores (or clears) the TOTP secret. The last used step stays: steps are counted
+    /// in time, so the code that confirmed the enrolment cannot log in again.
     pub async fn set_totp_secret(&self, account_id: i64, secret: Option<&str>, now: i64) -> Result<()> {
-        sqlx::query("UPDATE accounts SET totp_secret = $1, totp_last_step = NULL, updated_at = $2 WHERE id = $3")
+        sqlx::query("UPDATE accounts SET totp_secret = $1, updated_at = $2 WHERE id = $3")
             .bind(secret)
             .bind(now)
             .bind(account_id)
