@@ -85,10 +85,22 @@ pub fn format_datetime_zh(at: OffsetDateTime) -> String {
     )
 }
 
+/// [`format_datetime_zh`] of a stored UTC unix time; empty for a time out of range.
+pub fn format_unix_zh(unix_seconds: i64) -> String {
+    OffsetDateTime::from_unix_timestamp(unix_seconds)
+        .map(format_datetime_zh)
+        .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use ::time::macros::{date, datetime};
+
+    #[test]
+    fn a_unix_time_is_shown_in_shanghai_time() {
+        assert_eq!(format_unix_zh(0), "1970-01-01 08:00");
+    }
 
     #[test]
     fn shanghai_is_eight_hours_ahead_of_utc() {

@@ -19,6 +19,14 @@ use std::sync::Arc;
 #[derive(Clone, Copy)]
 pub struct Rendered;
 
+/// A response whose body the handler rendered itself, with an error status the
+/// error-page layer must leave alone (a form shown again with its errors).
+pub fn rendered(status: StatusCode, body: impl IntoResponse) -> Response {
+    let mut response = (status, body).into_response();
+    response.extensions_mut().insert(Rendered);
+    response
+}
+
 pub fn message_for(status: StatusCode) -> &'static str {
     match status.as_u16() {
         400 => "请求的内容有误，请检查后重试。",

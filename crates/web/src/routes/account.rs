@@ -3,7 +3,7 @@
 use crate::audit::{self, Actor};
 use crate::context::{Authenticated, Ctx, RequestContext};
 use crate::error::{AppError, AppResult};
-use crate::errors::Rendered;
+use crate::errors::rendered;
 use crate::page::Page;
 use crate::password;
 use crate::routes::auth::with_session_cookie;
@@ -17,6 +17,7 @@ use greenbridge_domain::account::{LoginName, PersonName, check_password};
 use greenbridge_domain::region::RegionTree;
 use greenbridge_domain::role::{Permission, Role};
 use greenbridge_store::{Account, Claim, NewAccount, OrgSide, Organisation, Outcome, StoreError};
+use greenbridge_domain::time::format_unix_zh;
 use serde::Deserialize;
 
 /// How long an invitation link stays valid.
@@ -24,11 +25,6 @@ const INVITATION_DAYS: i64 = 7;
 /// How long a password-reset link stays valid.
 pub const RESET_HOURS: i64 = 24;
 
-fn format_unix(unix: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(unix)
-        .map(greenbridge_domain::time::format_datetime_zh)
-        .unwrap_or_default()
-}
 
 pub struct ClaimRow {
     pub organisation: String,
@@ -90,15 +86,15 @@ async fn account_page(state: &AppState, auth: &Authenticated, notice: Option<&'s
                 display_name: colleague.display_name,
                 login: colleague.login,
                 role: colleague.role.label_zh(),
-                last_login: colleague.last_login_at.map(format_unix).unwrap_or_else(|| "从未登录".into()),
+                last_login: colleague.last_login_at.map(format_unix_zh).unwrap_or_else(|| "从未登录".into()),
             });
         }
         let now = state.clock.unix();
         for invitation in state.store.invitations_of(org.id).await? {
             invitations.push(InvitationRow {
                 note: invitation.note,
-                created: format_unix(invitation.created_at),
-                expires: format_unix(invitation.expires_at),
+                created: format_unix_zh(invitation.created_at),
+                expires: format_unix_zh(invitation.expires_at),
                 state: if invitation.accepted_at.is_some() {
                     "已接受"
                 } else if invitation.expires_at <= now {
@@ -113,13 +109,13 @@ async fn account_page(state: &AppState, auth: &Authenticated, notice: Option<&'s
     for claim in state.store.claims_of_account(account.id).await? {
         let Claim { organisation_id, status, reason, created_at, .. } = claim;
         let organisation = state.store.organisation(organisation_id).await?;
-        claims.push(ClaimRow { organisation: organisation.name, status: status.label_zh(), reason, created: format_unix(created_at) });
+        claims.push(ClaimRow { organisation: organisation.name, status: status.label_zh(), reason, created: format_unix_zh(created_at) });
     }
     let page = Page::new(state, ctx, "我的账号").await;
     Ok(AccountPage {
         page,
         role_label: account.role.label_zh(),
-        last_login: account.last_login_at.map(format_unix).unwrap_or_default(),
+        last_login: account.last_login_at.map(format_unix_zh).unwrap_or_default(),
         can_invite: organisation.is_some() && viewer.can(Permission::InviteColleagues),
         account,
         organisation,
@@ -208,9 +204,7 @@ pub async fn change_password(State(state): State<AppState>, auth: Authenticated,
         let outcome = if errors.current.is_some() { Outcome::Failure } else { Outcome::Denied };
         audit::record(&state, ctx, Actor::account(&viewer.account), "account.password_change", &format!("account:{}", viewer.account.id), outcome, "rejected").await?;
         let page = Page::new(&state, ctx, "修改密码").await;
-        let mut response = (StatusCode::BAD_REQUEST, Html(PasswordChangePage { page, errors }.render()?)).into_response();
-        response.extensions_mut().insert(Rendered);
-        return Ok(response);
+        return Ok(rendered(StatusCode::BAD_REQUEST, Html(PasswordChangePage { page, errors }.render()?)));
     }
     let hash = password::hash_password(form.new, state.config.password_cost).await?;
     let now = state.clock.unix();
@@ -257,9 +251,7 @@ pub async fn forgot(State(state): State<AppState>, ctx: Ctx, Form(form): Form<Fo
         _ => {
             let page = Page::new(&state, &ctx, "忘记密码").await;
             let html = ForgotPage { page, mail_enabled: true, email: form.email, error: Some("请输入注册时使用的电子邮箱地址。用手机号码注册的账号请联系协会或管理员重置密码。".into()), sent: false }.render()?;
-            let mut response = (StatusCode::BAD_REQUEST, Html(html)).into_response();
-            response.extensions_mut().insert(Rendered);
-            return Ok(response);
+            return Ok(rendered(StatusCode::BAD_REQUEST, Html(html)));
         }
     };
     let now = state.clock.unix();
@@ -325,9 +317,7 @@ pub async fn reset(State(state): State<AppState>, ctx: Ctx, Path(token): Path<St
     };
     if let Some(error) = error {
         let page = Page::new(&state, &ctx, "重新设置密码").await;
-        let mut response = (StatusCode::BAD_REQUEST, Html(ResetPage { page, login: account.login, token, error: Some(error) }.render()?)).into_response();
-        response.extensions_mut().insert(Rendered);
-        return Ok(response);
+        return Ok(rendered(StatusCode::BAD_REQUEST, Html(ResetPage { page, login: account.login, token, error: Some(error) }.render()?)));
     }
     state.store.use_password_reset(&token, now).await?;
     let hash = password::hash_password(form.new, state.config.password_cost).await?;
@@ -434,7 +424,5 @@ pub async fn accept_invitation(State(state): State<AppState>, ctx: Ctx, headers:
 async fn show_join_errors(state: &AppState, ctx: &Ctx, organisation: Organisation, token: String, form: JoinForm, errors: JoinErrors) -> AppResult<Response> {
     let page = Page::new(state, ctx, "接受邀请").await;
     let html = InvitationPage { page, organisation: organisation.name, token, login: form.login, display_name: form.display_name, errors }.render()?;
-    let mut response = (StatusCode::BAD_REQUEST, Html(html)).into_response();
-    response.extensions_mut().insert(Rendered);
-    Ok(response)
+    Ok(rendered(StatusCode::BAD_REQUEST, Html(html)))
 }

@@ -4,7 +4,7 @@
 use crate::audit::{self, Actor};
 use crate::context::Authenticated;
 use crate::error::{AppError, AppResult};
-use crate::errors::Rendered;
+use crate::errors::rendered;
 use crate::page::Page;
 use crate::routes::account::RESET_HOURS;
 use crate::state::AppState;
@@ -18,14 +18,10 @@ use greenbridge_domain::module::Module;
 use greenbridge_domain::region::RegionTree;
 use greenbridge_domain::role::{Permission, Role};
 use greenbridge_store::{Account, AccountStatus, AuditFilter, AuditRecord, NewAccount, Outcome, StoreError};
+use greenbridge_domain::time::format_unix_zh;
 use serde::Deserialize;
 use std::collections::HashSet;
 
-fn format_unix(unix: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(unix)
-        .map(greenbridge_domain::time::format_datetime_zh)
-        .unwrap_or_default()
-}
 
 #[derive(Template)]
 #[template(path = "admin_dashboard.html")]
@@ -119,7 +115,7 @@ async fn accounts_page(state: &AppState, auth: &Authenticated, form: StaffForm, 
         .map(|account| AccountItem {
             role_label: account.role.label_zh(),
             province: account.province_code.as_deref().map(|p| tree.full_name(p)).unwrap_or_default(),
-            created: format_unix(account.created_at),
+            created: format_unix_zh(account.created_at),
             account,
         })
         .collect();
@@ -184,9 +180,7 @@ pub async fn create_account(State(state): State<AppState>, auth: Authenticated, 
     let has_errors = errors.login.is_some() || errors.display_name.is_some() || errors.role.is_some() || errors.province.is_some();
     let (Some(login), Some(display_name), Some(role), false) = (login, display_name, role, has_errors) else {
         let html = accounts_page(&state, &auth, form, errors, None, None, 1).await?;
-        let mut response = (StatusCode::BAD_REQUEST, Html(html)).into_response();
-        response.extensions_mut().insert(Rendered);
-        return Ok(response);
+        return Ok(rendered(StatusCode::BAD_REQUEST, Html(html)));
     };
     let now = state.clock.unix();
     let new = NewAccount {
@@ -203,9 +197,7 @@ pub async fn create_account(State(state): State<AppState>, auth: Authenticated, 
         Err(StoreError::Conflict) => {
             errors.login = Some("该登录名已被使用".into());
             let html = accounts_page(&state, &auth, form, errors, None, None, 1).await?;
-            let mut response = (StatusCode::BAD_REQUEST, Html(html)).into_response();
-            response.extensions_mut().insert(Rendered);
-            return Ok(response);
+            return Ok(rendered(StatusCode::BAD_REQUEST, Html(html)));
         }
         Err(other) => return Err(other.into()),
     };
@@ -392,7 +384,7 @@ pub async fn audit(State(state): State<AppState>, auth: Authenticated, Query(que
     };
     let total = state.store.count_audit(&filter).await?;
     let records = state.store.audit_records(&filter, Some(PAGE_SIZE), (page_number - 1) * PAGE_SIZE).await?;
-    let rows = records.into_iter().map(|record| AuditRow { at: format_unix(record.at), record }).collect();
+    let rows = records.into_iter().map(|record| AuditRow { at: format_unix_zh(record.at), record }).collect();
     let page = Page::new(&state, &auth.1, "审计日志").await;
     let html = AuditPage {
         page,
@@ -406,9 +398,7 @@ pub async fn audit(State(state): State<AppState>, auth: Authenticated, Query(que
     }
     .render()?;
     let status = if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
-    let mut response = (status, Html(html)).into_response();
-    response.extensions_mut().insert(Rendered);
-    Ok(response)
+    Ok(rendered(status, Html(html)))
 }
 
 /// Neutralises spreadsheet formulas: Excel runs a cell that starts with = + - @.
@@ -428,7 +418,7 @@ pub async fn audit_csv(State(state): State<AppState>, auth: Authenticated, Query
             &mut writer,
             &[
                 r.id.to_string(),
-                format_unix(r.at),
+                format_unix_zh(r.at),
                 csv_cell(r.actor_login.as_deref().unwrap_or("")),
                 r.actor_role.clone().unwrap_or_default(),
                 csv_cell(&r.ip),

@@ -7,7 +7,7 @@
 use crate::audit::{self, Actor};
 use crate::context::{Ctx, RequestContext, SESSION_COOKIE, Viewer, set_cookie};
 use crate::error::{AppError, AppResult};
-use crate::errors::Rendered;
+use crate::errors::rendered;
 use crate::page::Page;
 use crate::password;
 use crate::routes::display::local_path;
@@ -21,6 +21,7 @@ use greenbridge_domain::account::LoginName;
 use greenbridge_domain::role::Role;
 use greenbridge_domain::totp;
 use greenbridge_store::{AccountStatus, Outcome};
+use greenbridge_domain::time::format_unix_zh;
 use serde::Deserialize;
 
 /// Failures of one login name that lock it.
@@ -87,18 +88,11 @@ pub fn locked_until(failures: &[i64], now: i64) -> Option<i64> {
         .max()
 }
 
-fn format_time(unix: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(unix)
-        .map(|t| greenbridge_domain::time::format_datetime_zh(t))
-        .unwrap_or_default()
-}
 
 async fn render_login(state: &AppState, ctx: &Ctx, login: String, next: String, error: String, status: StatusCode) -> AppResult<Response> {
     let page = Page::new(state, ctx, "登录").await;
     let html = LoginPage { page, login, next, error: Some(error), notice: None }.render()?;
-    let mut response = (status, Html(html)).into_response();
-    response.extensions_mut().insert(Rendered);
-    Ok(response)
+    Ok(rendered(status, Html(html)))
 }
 
 pub async fn login(State(state): State<AppState>, ctx: Ctx, headers: HeaderMap, Form(form): Form<LoginForm>) -> AppResult<Response> {
@@ -116,7 +110,7 @@ pub async fn login(State(state): State<AppState>, ctx: Ctx, headers: HeaderMap, 
     let failures = state.store.login_failures_since(&key, now - 2 * LOCK_SECONDS).await?;
     if let Some(until) = locked_until(&failures, now) {
         audit::record(&state, &ctx, Actor::attempted(&key), "auth.login", &key, Outcome::Denied, "login name locked").await?;
-        let message = format!("该登录名连续{LOCK_AFTER_FAILURES}次登录失败，已被锁定，请于 {} 之后再试。", format_time(until));
+        let message = format!("该登录名连续{LOCK_AFTER_FAILURES}次登录失败，已被锁定，请于 {} 之后再试。", format_unix_zh(until));
         return render_login(&state, &ctx, typed, next, message, StatusCode::TOO_MANY_REQUESTS).await;
     }
     let account = state.store.account_by_login(&key).await?;
@@ -139,7 +133,7 @@ pub async fn login(State(state): State<AppState>, ctx: Ctx, headers: HeaderMap, 
             let mut failures = failures;
             failures.push(now);
             let message = match locked_until(&failures, now) {
-                Some(until) => format!("该登录名连续{LOCK_AFTER_FAILURES}次登录失败，已被锁定，请于 {} 之后再试。", format_time(until)),
+                Some(until) => format!("该登录名连续{LOCK_AFTER_FAILURES}次登录失败，已被锁定，请于 {} 之后再试。", format_unix_zh(until)),
                 None => "登录名或密码不正确。".to_string(),
             };
             return render_login(&state, &ctx, typed, next, message, StatusCode::UNAUTHORIZED).await;
@@ -221,7 +215,7 @@ async fn check_code(state: &AppState, ctx: &Ctx, viewer: &Viewer, secret_b32: &s
     let key = viewer.account.login.clone();
     let failures = state.store.login_failures_since(&key, now - 2 * LOCK_SECONDS).await?;
     if let Some(until) = locked_until(&failures, now) {
-        return Ok(Err(format!("失败次数过多，请于 {} 之后再试。", format_time(until))));
+        return Ok(Err(format!("失败次数过多，请于 {} 之后再试。", format_unix_zh(until))));
     }
     let secret = data_encoding::BASE32_NOPAD
         .decode(secret_b32.as_bytes())
@@ -247,9 +241,7 @@ pub async fn second_factor(State(state): State<AppState>, ctx: Ctx, Form(form): 
     };
     if let Err(message) = check_code(&state, &ctx, &viewer, &secret, &form.code).await? {
         let page = Page::new(&state, &ctx, "动态验证码").await;
-        let mut response = (StatusCode::UNAUTHORIZED, Html(SecondFactorPage { page, next, error: Some(message) }.render()?)).into_response();
-        response.extensions_mut().insert(Rendered);
-        return Ok(response);
+        return Ok(rendered(StatusCode::UNAUTHORIZED, Html(SecondFactorPage { page, next, error: Some(message) }.render()?)));
     }
     state.store.pass_second_factor(&viewer.session_token).await?;
     state.store.clear_login_failures(&viewer.account.login).await?;
@@ -320,9 +312,7 @@ pub async fn enrol(State(state): State<AppState>, ctx: Ctx, Form(form): Form<Cod
     }
     if let Err(message) = check_code(&state, &ctx, &viewer, &secret, &form.code).await? {
         let html = enrol_page(&state, &ctx, &viewer, secret, Some(message)).await?;
-        let mut response = (StatusCode::BAD_REQUEST, Html(html)).into_response();
-        response.extensions_mut().insert(Rendered);
-        return Ok(response);
+        return Ok(rendered(StatusCode::BAD_REQUEST, Html(html)));
     }
     let now = state.clock.unix();
     state.store.set_totp_secret(viewer.account.id, Some(&secret), now).await?;

@@ -1,7 +1,7 @@
 //! Operations endpoints: liveness, readiness (the database answers) and metrics.
 
 use crate::context::constant_time_eq;
-use crate::errors::Rendered;
+use crate::errors::rendered;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -15,9 +15,7 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
     if state.store.ping().await {
         "ready".into_response()
     } else {
-        let mut response = (StatusCode::SERVICE_UNAVAILABLE, "database unreachable").into_response();
-        response.extensions_mut().insert(Rendered);
-        response
+        rendered(StatusCode::SERVICE_UNAVAILABLE, "database unreachable")
     }
 }
 
@@ -29,9 +27,7 @@ pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Respo
             .and_then(|v| v.strip_prefix("Bearer "))
             .unwrap_or("");
         if !constant_time_eq(presented.as_bytes(), token.as_bytes()) {
-            let mut response = (StatusCode::UNAUTHORIZED, "metrics token required").into_response();
-            response.extensions_mut().insert(Rendered);
-            return response;
+            return rendered(StatusCode::UNAUTHORIZED, "metrics token required");
         }
     }
     let mut response = state.metrics.render().into_response();

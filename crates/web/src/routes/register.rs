@@ -10,7 +10,7 @@
 use crate::audit::{self, Actor};
 use crate::context::{Ctx, RequestContext};
 use crate::error::{AppError, AppResult};
-use crate::errors::Rendered;
+use crate::errors::rendered;
 use crate::page::Page;
 use crate::password;
 use crate::routes::auth::with_session_cookie;
@@ -205,9 +205,7 @@ async fn render(state: &AppState, ctx: &Ctx, side: OrgSide, typed: Typed, errors
         licence_limit_mb: LICENCE_LIMIT / (1024 * 1024),
     }
     .render()?;
-    let mut response = (status, Html(html)).into_response();
-    response.extensions_mut().insert(Rendered);
-    Ok(response)
+    Ok(rendered(status, Html(html)))
 }
 
 pub async fn form(State(state): State<AppState>, ctx: Ctx, Path(side): Path<String>) -> AppResult<Response> {

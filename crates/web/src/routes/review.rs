@@ -17,6 +17,7 @@ use axum::response::{Html, IntoResponse, Response};
 use greenbridge_domain::region::RegionTree;
 use greenbridge_domain::role::{Permission, Role};
 use greenbridge_store::{Account, Outcome};
+use greenbridge_domain::time::format_unix_zh;
 use serde::Deserialize;
 
 /// The province a reviewer may act in; `None` for admins, who may act in all.
@@ -50,11 +51,6 @@ struct ClaimsPage {
     notice: Option<String>,
 }
 
-fn format_unix(unix: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(unix)
-        .map(greenbridge_domain::time::format_datetime_zh)
-        .unwrap_or_default()
-}
 
 async fn claims_page(state: &AppState, auth: &Authenticated, notice: Option<String>) -> AppResult<String> {
     let viewer = auth.require(Permission::ReviewRegistrations)?;
@@ -71,7 +67,7 @@ async fn claims_page(state: &AppState, auth: &Authenticated, notice: Option<Stri
             region: tree.full_name(&organisation.region_code),
             claimant: claimant.display_name,
             claimant_login: claimant.login,
-            submitted: format_unix(claim.created_at),
+            submitted: format_unix_zh(claim.created_at),
         });
     }
     let scope_name = match &scope {
