@@ -287,7 +287,12 @@ pub struct ServerOverrides {
     #[arg(long, env = "GREENBRIDGE_PUBLIC_URL", value_name = "URL")]
     pub public_url: Option<String>,
     /// Mail server for e-mailed links, e.g. smtp://user:pass@host:587?tls=required
-    #[arg(long, env = "GREENBRIDGE_SMTP_URL", value_name = "URL", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "GREENBRIDGE_SMTP_URL",
+        value_name = "URL",
+        hide_env_values = true
+    )]
     pub smtp_url: Option<String>,
     /// Sender of the platform's e-mail [default: 绿桥 <noreply@localhost>]
     #[arg(long, env = "GREENBRIDGE_MAIL_FROM", value_name = "ADDRESS")]

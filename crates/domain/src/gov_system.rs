@@ -26,12 +26,21 @@ pub struct GovSystem {
 /// Every system, in file order.
 pub fn gov_systems() -> &'static [GovSystem] {
     static SYSTEMS: OnceLock<Vec<GovSystem>> = OnceLock::new();
-    SYSTEMS.get_or_init(|| parse(GOV_SYSTEMS_CSV).unwrap_or_else(|e| panic!("embedded gov_systems.csv: {e}")))
+    SYSTEMS.get_or_init(|| {
+        parse(GOV_SYSTEMS_CSV).unwrap_or_else(|e| panic!("embedded gov_systems.csv: {e}"))
+    })
 }
 
 fn parse(text: &str) -> Result<Vec<GovSystem>, ReferenceDataError> {
     const FILE: &str = "gov_systems.csv";
-    let header = ["name", "url", "operator", "who_needs_it", "topics", "region"];
+    let header = [
+        "name",
+        "url",
+        "operator",
+        "who_needs_it",
+        "topics",
+        "region",
+    ];
     read_rows(FILE, text, &header)?
         .into_iter()
         .map(|row| {
@@ -60,7 +69,11 @@ mod tests {
     fn the_embedded_file_loads_with_its_21_systems() {
         let systems = gov_systems();
         assert_eq!(systems.len(), 21);
-        assert!(systems.iter().any(|s| s.name == "全国排污许可证管理信息平台" && s.url.is_some()));
+        assert!(
+            systems
+                .iter()
+                .any(|s| s.name == "全国排污许可证管理信息平台" && s.url.is_some())
+        );
         assert!(systems.iter().any(|s| s.url.is_none()));
     }
 }

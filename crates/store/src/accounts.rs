@@ -110,20 +110,22 @@ impl Store {
     }
 
     pub async fn account(&self, id: i64) -> Result<Account> {
-        let row: AccountRow =
-            sqlx::query_as(&format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id = $1"))
-                .bind(id)
-                .fetch_one(&self.pool)
-                .await?;
+        let row: AccountRow = sqlx::query_as(&format!(
+            "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_one(&self.pool)
+        .await?;
         row.try_into()
     }
 
     pub async fn account_by_login(&self, login: &str) -> Result<Option<Account>> {
-        let row: Option<AccountRow> =
-            sqlx::query_as(&format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE login = $1"))
-                .bind(login)
-                .fetch_optional(&self.pool)
-                .await?;
+        let row: Option<AccountRow> = sqlx::query_as(&format!(
+            "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE login = $1"
+        ))
+        .bind(login)
+        .fetch_optional(&self.pool)
+        .await?;
         row.map(Account::try_from).transpose()
     }
 
@@ -156,30 +158,44 @@ impl Store {
     }
 
     pub async fn set_password_hash(&self, account_id: i64, hash: &str, now: i64) -> Result<()> {
-        let done = sqlx::query("UPDATE accounts SET password_hash = $1, updated_at = $2 WHERE id = $3")
-            .bind(hash)
-            .bind(now)
-            .bind(account_id)
-            .execute(&self.pool)
-            .await?;
+        let done =
+            sqlx::query("UPDATE accounts SET password_hash = $1, updated_at = $2 WHERE id = $3")
+                .bind(hash)
+                .bind(now)
+                .bind(account_id)
+                .execute(&self.pool)
+                .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
         Ok(())
     }
 
-    pub async fn set_account_role(&self, account_id: i64, role: Role, province: Option<&str>, now: i64) -> Result<()> {
-        sqlx::query("UPDATE accounts SET role = $1, province_code = $2, updated_at = $3 WHERE id = $4")
-            .bind(role.as_str())
-            .bind(province)
-            .bind(now)
-            .bind(account_id)
-            .execute(&self.pool)
-            .await?;
+    pub async fn set_account_role(
+        &self,
+        account_id: i64,
+        role: Role,
+        province: Option<&str>,
+        now: i64,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE accounts SET role = $1, province_code = $2, updated_at = $3 WHERE id = $4",
+        )
+        .bind(role.as_str())
+        .bind(province)
+        .bind(now)
+        .bind(account_id)
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 
-    pub async fn set_account_status(&self, account_id: i64, status: AccountStatus, now: i64) -> Result<()> {
+    pub async fn set_account_status(
+        &self,
+        account_id: i64,
+        status: AccountStatus,
+        now: i64,
+    ) -> Result<()> {
         sqlx::query("UPDATE accounts SET status = $1, updated_at = $2 WHERE id = $3")
             .bind(status.as_str())
             .bind(now)
@@ -189,7 +205,12 @@ impl Store {
         Ok(())
     }
 
-    pub async fn set_account_organisation(&self, account_id: i64, organisation_id: i64, now: i64) -> Result<()> {
+    pub async fn set_account_organisation(
+        &self,
+        account_id: i64,
+        organisation_id: i64,
+        now: i64,
+    ) -> Result<()> {
         sqlx::query("UPDATE accounts SET organisation_id = $1, updated_at = $2 WHERE id = $3")
             .bind(organisation_id)
             .bind(now)
@@ -201,7 +222,12 @@ impl Store {
 
     /// Stores (or clears) the TOTP secret. The last used step stays: steps are counted
     /// in time, so the code that confirmed the enrolment cannot log in again.
-    pub async fn set_totp_secret(&self, account_id: i64, secret: Option<&str>, now: i64) -> Result<()> {
+    pub async fn set_totp_secret(
+        &self,
+        account_id: i64,
+        secret: Option<&str>,
+        now: i64,
+    ) -> Result<()> {
         sqlx::query("UPDATE accounts SET totp_secret = $1, updated_at = $2 WHERE id = $3")
             .bind(secret)
             .bind(now)
@@ -235,8 +261,10 @@ impl Store {
     }
 
     pub async fn count_admins(&self) -> Result<i64> {
-        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM accounts WHERE role = 'admin'")
-            .fetch_one(&self.pool)
-            .await?)
+        Ok(
+            sqlx::query_scalar("SELECT COUNT(*) FROM accounts WHERE role = 'admin'")
+                .fetch_one(&self.pool)
+                .await?,
+        )
     }
 }

@@ -75,16 +75,28 @@ impl AuditFilter {
             conditions.push(sql.replace('?', &format!("${}", texts.len())));
         };
         if let Some(action) = &self.action {
-            push_text(&mut conditions, "action LIKE ? ESCAPE '\\'", format!("{}%", escape_like(action)));
+            push_text(
+                &mut conditions,
+                "action LIKE ? ESCAPE '\\'",
+                format!("{}%", escape_like(action)),
+            );
         }
         if let Some(actor) = &self.actor {
-            push_text(&mut conditions, "actor_login LIKE ? ESCAPE '\\'", format!("%{}%", escape_like(actor)));
+            push_text(
+                &mut conditions,
+                "actor_login LIKE ? ESCAPE '\\'",
+                format!("%{}%", escape_like(actor)),
+            );
         }
         if let Some(outcome) = &self.outcome {
             push_text(&mut conditions, "outcome = ?", outcome.clone());
         }
         if let Some(target) = &self.target {
-            push_text(&mut conditions, "target LIKE ? ESCAPE '\\'", format!("%{}%", escape_like(target)));
+            push_text(
+                &mut conditions,
+                "target LIKE ? ESCAPE '\\'",
+                format!("%{}%", escape_like(target)),
+            );
         }
         let offset = texts.len();
         if let Some(from) = self.from {
@@ -106,7 +118,10 @@ impl AuditFilter {
 
 /// Escapes LIKE wildcards so that a filter matches its text literally.
 fn escape_like(value: &str) -> String {
-    value.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+    value
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
 }
 
 impl Store {
@@ -130,7 +145,12 @@ impl Store {
     }
 
     /// Records matching `filter`, newest first; `limit = None` returns all (export).
-    pub async fn audit_records(&self, filter: &AuditFilter, limit: Option<i64>, offset: i64) -> Result<Vec<AuditRecord>> {
+    pub async fn audit_records(
+        &self,
+        filter: &AuditFilter,
+        limit: Option<i64>,
+        offset: i64,
+    ) -> Result<Vec<AuditRecord>> {
         let (clause, texts, numbers) = filter.clause();
         let mut sql = format!(
             "SELECT id, at, actor_account_id, actor_login, actor_role, ip, action, target, outcome, detail \
@@ -170,7 +190,9 @@ impl Store {
     pub async fn purge_audit_before(&self, before: i64, now: i64) -> Result<u64> {
         let latest_allowed = now - AUDIT_RETENTION_DAYS * 86_400;
         if before > latest_allowed {
-            return Err(StoreError::RetentionViolated { days: AUDIT_RETENTION_DAYS });
+            return Err(StoreError::RetentionViolated {
+                days: AUDIT_RETENTION_DAYS,
+            });
         }
         Ok(sqlx::query("DELETE FROM audit_log WHERE at < $1")
             .bind(before)

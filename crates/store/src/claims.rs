@@ -92,7 +92,15 @@ const CLAIM_COLUMNS: &str = "id, organisation_id, account_id, province_code, lic
     licence_type, status, reason, decided_by, decided_at, created_at";
 
 impl Store {
-    pub async fn insert_claim(&self, organisation_id: i64, account_id: i64, province_code: &str, licence_path: &str, licence_type: &str, now: i64) -> Result<i64> {
+    pub async fn insert_claim(
+        &self,
+        organisation_id: i64,
+        account_id: i64,
+        province_code: &str,
+        licence_path: &str,
+        licence_type: &str,
+        now: i64,
+    ) -> Result<i64> {
         Ok(sqlx::query_scalar(
             "INSERT INTO claims (organisation_id, account_id, province_code, licence_path, licence_type, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
@@ -108,10 +116,11 @@ impl Store {
     }
 
     pub async fn claim(&self, id: i64) -> Result<Claim> {
-        let row: ClaimRow = sqlx::query_as(&format!("SELECT {CLAIM_COLUMNS} FROM claims WHERE id = $1"))
-            .bind(id)
-            .fetch_one(&self.pool)
-            .await?;
+        let row: ClaimRow =
+            sqlx::query_as(&format!("SELECT {CLAIM_COLUMNS} FROM claims WHERE id = $1"))
+                .bind(id)
+                .fetch_one(&self.pool)
+                .await?;
         row.try_into()
     }
 
@@ -145,9 +154,20 @@ impl Store {
 
     /// Decides a pending claim; on approval the claimant joins the organisation in the
     /// same transaction. `NotFound` when the claim is not pending any more.
-    pub async fn decide_claim(&self, claim_id: i64, approve: bool, reason: &str, decided_by: i64, now: i64) -> Result<Claim> {
+    pub async fn decide_claim(
+        &self,
+        claim_id: i64,
+        approve: bool,
+        reason: &str,
+        decided_by: i64,
+        now: i64,
+    ) -> Result<Claim> {
         let mut tx = self.pool.begin().await?;
-        let status = if approve { ClaimStatus::Approved } else { ClaimStatus::Rejected };
+        let status = if approve {
+            ClaimStatus::Approved
+        } else {
+            ClaimStatus::Rejected
+        };
         let done = sqlx::query(
             "UPDATE claims SET status = $1, reason = $2, decided_by = $3, decided_at = $4 \
              WHERE id = $5 AND status = 'pending'",
@@ -162,10 +182,11 @@ impl Store {
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
-        let row: ClaimRow = sqlx::query_as(&format!("SELECT {CLAIM_COLUMNS} FROM claims WHERE id = $1"))
-            .bind(claim_id)
-            .fetch_one(&mut *tx)
-            .await?;
+        let row: ClaimRow =
+            sqlx::query_as(&format!("SELECT {CLAIM_COLUMNS} FROM claims WHERE id = $1"))
+                .bind(claim_id)
+                .fetch_one(&mut *tx)
+                .await?;
         if approve {
             sqlx::query("UPDATE accounts SET organisation_id = $1, updated_at = $2 WHERE id = $3")
                 .bind(row.organisation_id)

@@ -33,6 +33,8 @@ impl Clock {
 
     /// Today's date in Asia/Shanghai.
     pub fn today(&self) -> Date {
-        self.now().to_offset(greenbridge_domain::time::SHANGHAI).date()
+        self.now()
+            .to_offset(greenbridge_domain::time::SHANGHAI)
+            .date()
     }
 }

@@ -78,8 +78,9 @@ impl TryFrom<OrganisationRow> for Organisation {
     fn try_from(row: OrganisationRow) -> Result<Self> {
         Ok(Organisation {
             id: row.id,
-            credit_code: CreditCode::parse(&row.credit_code)
-                .map_err(|e| StoreError::Corrupt(format!("credit code {}: {e}", row.credit_code)))?,
+            credit_code: CreditCode::parse(&row.credit_code).map_err(|e| {
+                StoreError::Corrupt(format!("credit code {}: {e}", row.credit_code))
+            })?,
             name: row.name,
             side: OrgSide::parse(&row.side)?,
             region_code: row.region_code,
@@ -135,11 +136,12 @@ impl Store {
     }
 
     pub async fn organisation(&self, id: i64) -> Result<Organisation> {
-        let row: OrganisationRow =
-            sqlx::query_as(&format!("SELECT {ORG_COLUMNS} FROM organisations WHERE id = $1"))
-                .bind(id)
-                .fetch_one(&self.pool)
-                .await?;
+        let row: OrganisationRow = sqlx::query_as(&format!(
+            "SELECT {ORG_COLUMNS} FROM organisations WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_one(&self.pool)
+        .await?;
         row.try_into()
     }
 
@@ -175,7 +177,12 @@ impl Store {
     /// Registers a new organisation together with its first account, in one
     /// transaction: either both exist afterwards or neither. `Conflict` when the credit
     /// code or the login is taken (the caller checks which beforehand for its message).
-    pub async fn register_organisation(&self, org: &NewOrganisation<'_>, account: &crate::NewAccount<'_>, now: i64) -> Result<(i64, i64)> {
+    pub async fn register_organisation(
+        &self,
+        org: &NewOrganisation<'_>,
+        account: &crate::NewAccount<'_>,
+        now: i64,
+    ) -> Result<(i64, i64)> {
         let mut tx = self.pool.begin().await?;
         let org_id: i64 = sqlx::query_scalar(
             "INSERT INTO organisations (credit_code, name, side, region_code, address, \
@@ -213,7 +220,15 @@ impl Store {
 
     /// Creates an account without an organisation and its claim on an existing one,
     /// in one transaction.
-    pub async fn register_claimant(&self, account: &crate::NewAccount<'_>, organisation_id: i64, province_code: &str, licence_path: &str, licence_type: &str, now: i64) -> Result<(i64, i64)> {
+    pub async fn register_claimant(
+        &self,
+        account: &crate::NewAccount<'_>,
+        organisation_id: i64,
+        province_code: &str,
+        licence_path: &str,
+        licence_type: &str,
+        now: i64,
+    ) -> Result<(i64, i64)> {
         let mut tx = self.pool.begin().await?;
         let account_id: i64 = sqlx::query_scalar(
             "INSERT INTO accounts (login, display_name, role, organisation_id, province_code, \

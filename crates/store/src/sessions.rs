@@ -33,7 +33,15 @@ pub struct Invitation {
 }
 
 impl Store {
-    pub async fn create_session(&self, token: &str, account_id: i64, second_factor_passed: bool, ip: &str, user_agent: &str, now: i64) -> Result<()> {
+    pub async fn create_session(
+        &self,
+        token: &str,
+        account_id: i64,
+        second_factor_passed: bool,
+        ip: &str,
+        user_agent: &str,
+        now: i64,
+    ) -> Result<()> {
         sqlx::query(
             "INSERT INTO sessions (id_hash, account_id, created_at, last_seen_at, \
              second_factor_passed, ip, user_agent) VALUES ($1, $2, $3, $3, $4, $5, $6)",
@@ -91,7 +99,11 @@ impl Store {
 
     /// Ends every session of an account (after a password change or reset), except
     /// the one whose token is given.
-    pub async fn delete_sessions_of(&self, account_id: i64, keep_token: Option<&str>) -> Result<()> {
+    pub async fn delete_sessions_of(
+        &self,
+        account_id: i64,
+        keep_token: Option<&str>,
+    ) -> Result<()> {
         let keep = keep_token.map(token_hash).unwrap_or_default();
         sqlx::query("DELETE FROM sessions WHERE account_id = $1 AND id_hash <> $2")
             .bind(account_id)
@@ -121,19 +133,23 @@ impl Store {
 
     /// Times of the failures for `login` since `since`, oldest first.
     pub async fn login_failures_since(&self, login: &str, since: i64) -> Result<Vec<i64>> {
-        Ok(sqlx::query_scalar("SELECT at FROM login_failures WHERE login = $1 AND at >= $2 ORDER BY at")
-            .bind(login)
-            .bind(since)
-            .fetch_all(&self.pool)
-            .await?)
+        Ok(sqlx::query_scalar(
+            "SELECT at FROM login_failures WHERE login = $1 AND at >= $2 ORDER BY at",
+        )
+        .bind(login)
+        .bind(since)
+        .fetch_all(&self.pool)
+        .await?)
     }
 
     pub async fn ip_failures_since(&self, ip: &str, since: i64) -> Result<i64> {
-        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM login_failures WHERE ip = $1 AND at >= $2")
-            .bind(ip)
-            .bind(since)
-            .fetch_one(&self.pool)
-            .await?)
+        Ok(
+            sqlx::query_scalar("SELECT COUNT(*) FROM login_failures WHERE ip = $1 AND at >= $2")
+                .bind(ip)
+                .bind(since)
+                .fetch_one(&self.pool)
+                .await?,
+        )
     }
 
     /// A successful login clears the name's failures (the IP's stay, so that one
@@ -146,7 +162,15 @@ impl Store {
         Ok(())
     }
 
-    pub async fn create_invitation(&self, token: &str, organisation_id: i64, invited_by: i64, note: &str, now: i64, expires_at: i64) -> Result<i64> {
+    pub async fn create_invitation(
+        &self,
+        token: &str,
+        organisation_id: i64,
+        invited_by: i64,
+        note: &str,
+        now: i64,
+        expires_at: i64,
+    ) -> Result<i64> {
         Ok(sqlx::query_scalar(
             "INSERT INTO invitations (organisation_id, token_hash, invited_by, note, created_at, expires_at) \
              VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
@@ -183,7 +207,14 @@ impl Store {
         .await?)
     }
 
-    pub async fn create_password_reset(&self, token: &str, account_id: i64, created_by: Option<i64>, now: i64, expires_at: i64) -> Result<()> {
+    pub async fn create_password_reset(
+        &self,
+        token: &str,
+        account_id: i64,
+        created_by: Option<i64>,
+        now: i64,
+        expires_at: i64,
+    ) -> Result<()> {
         sqlx::query(
             "INSERT INTO password_resets (token_hash, account_id, created_by, created_at, expires_at) \
              VALUES ($1, $2, $3, $4, $5)",
@@ -242,7 +273,12 @@ impl Store {
     /// Creates the account an invitation asks for and marks the invitation used, in one
     /// transaction. `Ok(None)` when the invitation was used or expired meanwhile (and no
     /// account is created); `Conflict` when the login is taken.
-    pub async fn join_by_invitation(&self, invitation_id: i64, account: &crate::NewAccount<'_>, now: i64) -> Result<Option<i64>> {
+    pub async fn join_by_invitation(
+        &self,
+        invitation_id: i64,
+        account: &crate::NewAccount<'_>,
+        now: i64,
+    ) -> Result<Option<i64>> {
         let mut tx = self.pool.begin().await?;
         let organisation_id: Option<i64> = sqlx::query_scalar(
             "UPDATE invitations SET accepted_at = $1 WHERE id = $2 AND accepted_at IS NULL AND expires_at > $1 \

@@ -13,12 +13,20 @@ pub struct Actor<'a> {
 
 impl<'a> Actor<'a> {
     pub fn account(account: &'a Account) -> Actor<'a> {
-        Actor { account_id: Some(account.id), login: Some(&account.login), role: Some(account.role.as_str()) }
+        Actor {
+            account_id: Some(account.id),
+            login: Some(&account.login),
+            role: Some(account.role.as_str()),
+        }
     }
 
     /// Someone not (yet) logged in, known only by the name they typed.
     pub fn attempted(login: &'a str) -> Actor<'a> {
-        Actor { account_id: None, login: Some(login), role: None }
+        Actor {
+            account_id: None,
+            login: Some(login),
+            role: None,
+        }
     }
 }
 

@@ -41,9 +41,15 @@ pub struct PasswordCost {
 
 impl PasswordCost {
     /// OWASP's recommended Argon2id setting: 19 MiB, 2 iterations, 1 lane.
-    pub const PRODUCTION: PasswordCost = PasswordCost { memory_kib: 19 * 1024, iterations: 2 };
+    pub const PRODUCTION: PasswordCost = PasswordCost {
+        memory_kib: 19 * 1024,
+        iterations: 2,
+    };
     /// Fast hashing for test suites only.
-    pub const TESTING: PasswordCost = PasswordCost { memory_kib: 256, iterations: 1 };
+    pub const TESTING: PasswordCost = PasswordCost {
+        memory_kib: 256,
+        iterations: 1,
+    };
 }
 
 /// What the footer of every page says about who runs the site.
@@ -58,7 +64,8 @@ pub struct Footer {
 impl Default for Footer {
     fn default() -> Self {
         Footer {
-            operator: "上海市环境保护产业协会、江苏省环境保护产业协会、浙江省环境保护产业协会".into(),
+            operator: "上海市环境保护产业协会、江苏省环境保护产业协会、浙江省环境保护产业协会"
+                .into(),
             guidance: "上海市生态环境局、江苏省生态环境厅、浙江省生态环境厅".into(),
             icp_number: String::new(),
             police_number: String::new(),

@@ -139,7 +139,10 @@ pub fn set_cookie(name: &str, value: &str, secure: bool, max_age: Option<i64>) -
 
 fn client_ip(state: &AppState, request: &Request) -> String {
     if state.config.trusted_proxy
-        && let Some(forwarded) = request.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok())
+        && let Some(forwarded) = request
+            .headers()
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
     {
         // The proxy appends the address it saw last; anything before it the client
         // could have written itself.
@@ -155,7 +158,12 @@ fn client_ip(state: &AppState, request: &Request) -> String {
 }
 
 fn is_https(state: &AppState, request: &Request) -> bool {
-    if state.config.public_url.as_deref().is_some_and(|u| u.starts_with("https://")) {
+    if state
+        .config
+        .public_url
+        .as_deref()
+        .is_some_and(|u| u.starts_with("https://"))
+    {
         return true;
     }
     state.config.trusted_proxy
@@ -170,7 +178,12 @@ fn csrf_signature(key: &[u8], nonce: &str, session: Option<&str>) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes any key length");
     mac.update(nonce.as_bytes());
     mac.update(b"|");
-    mac.update(session.map(greenbridge_store::token_hash).unwrap_or_default().as_bytes());
+    mac.update(
+        session
+            .map(greenbridge_store::token_hash)
+            .unwrap_or_default()
+            .as_bytes(),
+    );
     data_encoding::BASE64URL_NOPAD.encode(&mac.finalize().into_bytes())
 }
 
@@ -255,7 +268,11 @@ async fn submitted_csrf(request: Request) -> Result<(Request, Option<String>), A
     Ok((request, from_body.or(from_query).or(from_header)))
 }
 
-pub async fn context_layer(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn context_layer(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
     match build_context(&state, request).await {
         Ok((request, context, new_csrf, clear_session)) => {
             let https = context.https;
@@ -264,15 +281,17 @@ pub async fn context_layer(State(state): State<AppState>, request: Request, next
             if let Some(token) = new_csrf
                 && !response.headers().contains_key("x-gb-csrf-set")
             {
-                response
-                    .headers_mut()
-                    .append(header::SET_COOKIE, set_cookie(CSRF_COOKIE, &token, https, None));
+                response.headers_mut().append(
+                    header::SET_COOKIE,
+                    set_cookie(CSRF_COOKIE, &token, https, None),
+                );
             }
             response.headers_mut().remove("x-gb-csrf-set");
             if clear_session && !response.headers().contains_key("x-gb-session-set") {
-                response
-                    .headers_mut()
-                    .append(header::SET_COOKIE, set_cookie(SESSION_COOKIE, "", https, Some(0)));
+                response.headers_mut().append(
+                    header::SET_COOKIE,
+                    set_cookie(SESSION_COOKIE, "", https, Some(0)),
+                );
             }
             response.headers_mut().remove("x-gb-session-set");
             response.extensions_mut().insert(context);
@@ -299,7 +318,8 @@ async fn build_context(state: &AppState, request: Request) -> Result<Built, AppE
         clear_session = viewer.is_none();
     }
     let session_token = viewer.as_ref().map(|v: &Viewer| v.session_token.as_str());
-    let cookie_csrf = cookie(headers, CSRF_COOKIE).filter(|t| csrf_valid(&state.signing_key, t, session_token));
+    let cookie_csrf =
+        cookie(headers, CSRF_COOKIE).filter(|t| csrf_valid(&state.signing_key, t, session_token));
     let (csrf_token, new_csrf) = match cookie_csrf {
         Some(token) => (token, None),
         None => {
@@ -375,6 +395,10 @@ impl<S: Send + Sync> FromRequestParts<S> for Authenticated {
 impl Authenticated {
     /// The viewer if their role grants `permission`; otherwise 403.
     pub fn require(&self, permission: Permission) -> Result<&Viewer, AppError> {
-        if self.0.can(permission) { Ok(&self.0) } else { Err(AppError::Forbidden) }
+        if self.0.can(permission) {
+            Ok(&self.0)
+        } else {
+            Err(AppError::Forbidden)
+        }
     }
 }

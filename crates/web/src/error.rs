@@ -19,7 +19,10 @@ pub enum AppError {
     #[error("login required")]
     LoginRequired,
     #[error("bad request: {message}")]
-    BadRequest { message: String, field: Option<String> },
+    BadRequest {
+        message: String,
+        field: Option<String>,
+    },
     #[error("csrf token missing or invalid")]
     Csrf,
     #[error("request body too large")]
@@ -32,7 +35,10 @@ pub enum AppError {
 
 impl AppError {
     pub fn bad_request(field: &str, message: impl Into<String>) -> AppError {
-        AppError::BadRequest { message: message.into(), field: Some(field.to_string()) }
+        AppError::BadRequest {
+            message: message.into(),
+            field: Some(field.to_string()),
+        }
     }
 
     pub fn status(&self) -> StatusCode {
@@ -114,7 +120,11 @@ impl IntoResponse for AppError {
             _ => None,
         };
         let mut response = self.status().into_response();
-        response.extensions_mut().insert(ErrorDetail { code: self.code(), message: self.message(), field });
+        response.extensions_mut().insert(ErrorDetail {
+            code: self.code(),
+            message: self.message(),
+            field,
+        });
         response
             .headers_mut()
             .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

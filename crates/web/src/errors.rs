@@ -65,7 +65,11 @@ struct ErrorPage {
     message: String,
 }
 
-pub async fn error_page_layer(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn error_page_layer(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
     let is_api = request.uri().path().starts_with("/api/");
     let path_and_query = request
         .uri()
@@ -92,7 +96,10 @@ pub async fn error_page_layer(State(state): State<AppState>, request: Request, n
                 "field": detail.as_ref().and_then(|d| d.field.clone()),
             }
         });
-        parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        parts.headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
         parts.headers.remove(header::CONTENT_LENGTH);
         return Response::from_parts(parts, axum::body::Body::from(body.to_string()));
     }
@@ -100,7 +107,9 @@ pub async fn error_page_layer(State(state): State<AppState>, request: Request, n
         let next = form_urlencoded::byte_serialize(path_and_query.as_bytes()).collect::<String>();
         let mut redirect = Redirect::to(&format!("/login?next={next}")).into_response();
         for cookie in parts.headers.get_all(header::SET_COOKIE) {
-            redirect.headers_mut().append(header::SET_COOKIE, cookie.clone());
+            redirect
+                .headers_mut()
+                .append(header::SET_COOKIE, cookie.clone());
         }
         return redirect;
     }
@@ -108,14 +117,22 @@ pub async fn error_page_layer(State(state): State<AppState>, request: Request, n
         Some(context) => {
             let mut page = Page::new(&state, &Ctx(context), title_for(status)).await;
             page.title = title_for(status).to_string();
-            ErrorPage { page, status: status.as_u16(), message: message.clone() }.render()
+            ErrorPage {
+                page,
+                status: status.as_u16(),
+                message: message.clone(),
+            }
+            .render()
         }
         // Rejected before the context existed (a bad CSRF token, a body too large):
         // a plain page without navigation.
         None => Ok(plain_error(status, &message)),
     };
     let body = html.unwrap_or_else(|_| plain_error(status, &message));
-    parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
     parts.headers.remove(header::CONTENT_LENGTH);
     Response::from_parts(parts, axum::body::Body::from(body))
 }

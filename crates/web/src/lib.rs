@@ -59,10 +59,19 @@ pub fn app(state: AppState) -> Router {
         img-src 'self' data:; object-src 'none'; base-uri 'self'; form-action 'self'; \
         frame-ancestors 'none'";
     routes::router()
-        .layer(middleware::from_fn_with_state(state.clone(), context::context_layer))
-        .layer(middleware::from_fn_with_state(state.clone(), errors::error_page_layer))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            context::context_layer,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            errors::error_page_layer,
+        ))
         .layer(DefaultBodyLimit::max(context::FORM_BODY_LIMIT))
-        .layer(middleware::from_fn_with_state(state.clone(), record_metrics))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            record_metrics,
+        ))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(content_security_policy),
@@ -95,7 +104,12 @@ async fn record_metrics(State(state): State<AppState>, request: Request, next: N
         .map(|p| p.as_str().to_string())
         .unwrap_or_else(|| "unmatched".into());
     let response = next.run(request).await;
-    state.metrics.record(&method, &route, response.status().as_u16(), started.elapsed());
+    state.metrics.record(
+        &method,
+        &route,
+        response.status().as_u16(),
+        started.elapsed(),
+    );
     response
 }
 
@@ -114,7 +128,9 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let terminate = async {
-        if let Ok(mut signal) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut signal) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             signal.recv().await;
         }
     };

@@ -24,11 +24,23 @@ impl Mailer {
             return Ok(None);
         };
         let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
-            .with_context(|| format!("smtp_url {} is not usable", greenbridge_store::redact_url(url)))?
+            .with_context(|| {
+                format!(
+                    "smtp_url {} is not usable",
+                    greenbridge_store::redact_url(url)
+                )
+            })?
             .timeout(Some(Duration::from_secs(10)))
             .build();
-        let from: Mailbox = config.mail_from.parse().with_context(|| format!("mail_from {:?} is not an address", config.mail_from))?;
-        Ok(Some(Mailer { transport, from, public_url: public_url.trim_end_matches('/').to_string() }))
+        let from: Mailbox = config
+            .mail_from
+            .parse()
+            .with_context(|| format!("mail_from {:?} is not an address", config.mail_from))?;
+        Ok(Some(Mailer {
+            transport,
+            from,
+            public_url: public_url.trim_end_matches('/').to_string(),
+        }))
     }
 
     pub async fn send(&self, to: &str, subject: &str, body: String) -> anyhow::Result<()> {
@@ -39,7 +51,10 @@ impl Mailer {
             .header(ContentType::TEXT_PLAIN)
             .body(body)
             .context("building the message")?;
-        self.transport.send(message).await.context("sending the message")?;
+        self.transport
+            .send(message)
+            .await
+            .context("sending the message")?;
         Ok(())
     }
 }

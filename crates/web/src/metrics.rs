@@ -7,7 +7,9 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 /// Upper bounds of the latency buckets, in seconds.
-const BUCKETS: [f64; 11] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5];
+const BUCKETS: [f64; 11] = [
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+];
 
 #[derive(Default)]
 pub struct Metrics {
@@ -59,7 +61,9 @@ impl Metrics {
                 escape(route)
             );
         }
-        out.push_str("# HELP greenbridge_http_request_duration_seconds Time to answer a request.\n");
+        out.push_str(
+            "# HELP greenbridge_http_request_duration_seconds Time to answer a request.\n",
+        );
         out.push_str("# TYPE greenbridge_http_request_duration_seconds histogram\n");
         for (route, h) in &inner.latency {
             let route = escape(route);
@@ -75,15 +79,26 @@ impl Metrics {
                 "greenbridge_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"+Inf\"}} {}",
                 h.count
             );
-            let _ = writeln!(out, "greenbridge_http_request_duration_seconds_sum{{route=\"{route}\"}} {}", h.sum);
-            let _ = writeln!(out, "greenbridge_http_request_duration_seconds_count{{route=\"{route}\"}} {}", h.count);
+            let _ = writeln!(
+                out,
+                "greenbridge_http_request_duration_seconds_sum{{route=\"{route}\"}} {}",
+                h.sum
+            );
+            let _ = writeln!(
+                out,
+                "greenbridge_http_request_duration_seconds_count{{route=\"{route}\"}} {}",
+                h.count
+            );
         }
         out
     }
 }
 
 fn escape(value: &str) -> String {
-    value.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+    value
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
 }
 
 #[cfg(test)]
@@ -95,9 +110,15 @@ mod tests {
         let metrics = Metrics::default();
         metrics.record("GET", "/", 200, Duration::from_millis(3));
         let text = metrics.render();
-        assert!(text.contains("greenbridge_http_requests_total{method=\"GET\",route=\"/\",status=\"200\"} 1"));
-        assert!(text.contains("greenbridge_http_request_duration_seconds_bucket{route=\"/\",le=\"0.005\"} 1"));
-        assert!(text.contains("greenbridge_http_request_duration_seconds_bucket{route=\"/\",le=\"0.0025\"} 0"));
+        assert!(text.contains(
+            "greenbridge_http_requests_total{method=\"GET\",route=\"/\",status=\"200\"} 1"
+        ));
+        assert!(text.contains(
+            "greenbridge_http_request_duration_seconds_bucket{route=\"/\",le=\"0.005\"} 1"
+        ));
+        assert!(text.contains(
+            "greenbridge_http_request_duration_seconds_bucket{route=\"/\",le=\"0.0025\"} 0"
+        ));
         assert!(text.contains("greenbridge_http_request_duration_seconds_count{route=\"/\"} 1"));
     }
 }

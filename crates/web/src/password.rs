@@ -3,11 +3,14 @@
 
 use crate::config::PasswordCost;
 use anyhow::Context as _;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
+use argon2::password_hash::{
+    PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng,
+};
 use argon2::{Algorithm, Argon2, Params, Version};
 
 fn hasher(cost: PasswordCost) -> anyhow::Result<Argon2<'static>> {
-    let params = Params::new(cost.memory_kib, cost.iterations, 1, None).map_err(|e| anyhow::anyhow!("argon2 parameters: {e}"))?;
+    let params = Params::new(cost.memory_kib, cost.iterations, 1, None)
+        .map_err(|e| anyhow::anyhow!("argon2 parameters: {e}"))?;
     Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
 }
 
@@ -30,7 +33,9 @@ pub async fn verify_password(password: String, stored: String) -> anyhow::Result
         let Ok(parsed) = PasswordHash::new(&stored) else {
             return Ok(false);
         };
-        Ok(Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+        Ok(Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok())
     })
     .await
     .context("verification task")?

@@ -31,7 +31,9 @@ const MODULE_CACHE_TTL: Duration = Duration::from_secs(5);
 
 impl ModuleSwitches {
     pub fn new() -> ModuleSwitches {
-        ModuleSwitches { cache: RwLock::new((None, HashSet::new())) }
+        ModuleSwitches {
+            cache: RwLock::new((None, HashSet::new())),
+        }
     }
 
     pub async fn disabled(&self, store: &Store) -> HashSet<Module> {
@@ -58,7 +60,11 @@ impl ModuleSwitches {
         !self.disabled(store).await.contains(&module)
     }
 
-    pub async fn set_disabled(&self, store: &Store, disabled: &HashSet<Module>) -> greenbridge_store::Result<()> {
+    pub async fn set_disabled(
+        &self,
+        store: &Store,
+        disabled: &HashSet<Module>,
+    ) -> greenbridge_store::Result<()> {
         let mut slugs: Vec<&str> = disabled.iter().map(|m| m.slug()).collect();
         slugs.sort_unstable();
         store.put_setting(MODULE_SETTING, &slugs.join(",")).await?;
@@ -74,5 +80,8 @@ impl Default for ModuleSwitches {
 }
 
 fn parse_disabled(value: &str) -> HashSet<Module> {
-    value.split(',').filter_map(|slug| slug.trim().parse().ok()).collect()
+    value
+        .split(',')
+        .filter_map(|slug| slug.trim().parse().ok())
+        .collect()
 }

@@ -44,7 +44,9 @@ impl FileKind {
     }
 
     pub fn from_mime(mime: &str) -> Option<FileKind> {
-        [FileKind::Pdf, FileKind::Jpeg, FileKind::Png].into_iter().find(|k| k.mime() == mime)
+        [FileKind::Pdf, FileKind::Jpeg, FileKind::Png]
+            .into_iter()
+            .find(|k| k.mime() == mime)
     }
 }
 
@@ -73,13 +75,25 @@ pub struct Stored {
 const SNIFF_LEN: usize = 8;
 
 fn accepted_kind(head: &[u8], allowed: &[FileKind]) -> Result<FileKind, UploadError> {
-    FileKind::sniff(head).filter(|k| allowed.contains(k)).ok_or_else(|| UploadError::WrongKind {
-        allowed: allowed.iter().map(|k| k.extension().to_uppercase()).collect::<Vec<_>>().join("、"),
-    })
+    FileKind::sniff(head)
+        .filter(|k| allowed.contains(k))
+        .ok_or_else(|| UploadError::WrongKind {
+            allowed: allowed
+                .iter()
+                .map(|k| k.extension().to_uppercase())
+                .collect::<Vec<_>>()
+                .join("、"),
+        })
 }
 
 /// Streams `field` into `data_dir/<folder>/<random>.<ext>`.
-pub async fn store_field(mut field: Field<'_>, data_dir: &Path, folder: &str, allowed: &[FileKind], limit: u64) -> Result<Stored, UploadError> {
+pub async fn store_field(
+    mut field: Field<'_>,
+    data_dir: &Path,
+    folder: &str,
+    allowed: &[FileKind],
+    limit: u64,
+) -> Result<Stored, UploadError> {
     let directory = data_dir.join(folder);
     tokio::fs::create_dir_all(&directory).await?;
     let name = greenbridge_store::new_token();
@@ -91,14 +105,18 @@ pub async fn store_field(mut field: Field<'_>, data_dir: &Path, folder: &str, al
         let mut head = Vec::new();
         while let Some(chunk) = field.chunk().await.map_err(|e| {
             if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                UploadError::TooLarge { limit_mb: limit / (1024 * 1024) }
+                UploadError::TooLarge {
+                    limit_mb: limit / (1024 * 1024),
+                }
             } else {
                 UploadError::Interrupted
             }
         })? {
             size += chunk.len() as u64;
             if size > limit {
-                return Err(UploadError::TooLarge { limit_mb: limit / (1024 * 1024) });
+                return Err(UploadError::TooLarge {
+                    limit_mb: limit / (1024 * 1024),
+                });
             }
             if kind.is_none() {
                 let missing = SNIFF_LEN.saturating_sub(head.len());
@@ -127,7 +145,11 @@ pub async fn store_field(mut field: Field<'_>, data_dir: &Path, folder: &str, al
     let kind = kind.expect("checked above");
     let final_name = format!("{name}.{}", kind.extension());
     tokio::fs::rename(&partial, directory.join(&final_name)).await?;
-    Ok(Stored { relative_path: format!("{folder}/{final_name}"), kind, size })
+    Ok(Stored {
+        relative_path: format!("{folder}/{final_name}"),
+        kind,
+        size,
+    })
 }
 
 /// Removes a stored file after the rest of its form turned out to be invalid.

@@ -17,11 +17,12 @@ use greenbridge_domain::account::{LoginName, PersonName};
 use greenbridge_domain::module::Module;
 use greenbridge_domain::region::RegionTree;
 use greenbridge_domain::role::{Permission, Role};
-use greenbridge_store::{Account, AccountStatus, AuditFilter, AuditRecord, NewAccount, Outcome, StoreError};
 use greenbridge_domain::time::format_unix_zh;
+use greenbridge_store::{
+    Account, AccountStatus, AuditFilter, AuditRecord, NewAccount, Outcome, StoreError,
+};
 use serde::Deserialize;
 use std::collections::HashSet;
-
 
 #[derive(Template)]
 #[template(path = "admin_dashboard.html")]
@@ -32,7 +33,10 @@ struct DashboardPage {
     pending_claims: usize,
 }
 
-pub async fn dashboard(State(state): State<AppState>, auth: Authenticated) -> AppResult<Html<String>> {
+pub async fn dashboard(
+    State(state): State<AppState>,
+    auth: Authenticated,
+) -> AppResult<Html<String>> {
     auth.require(Permission::ConfigureModules)?;
     let page = Page::new(&state, &auth.1, "平台管理").await;
     Ok(Html(
@@ -94,7 +98,12 @@ struct AccountsPage {
 }
 
 const PAGE_SIZE: i64 = 50;
-const STAFF_ROLES: [Role; 4] = [Role::Reviewer, Role::Expert, Role::GovernmentViewer, Role::Admin];
+const STAFF_ROLES: [Role; 4] = [
+    Role::Reviewer,
+    Role::Expert,
+    Role::GovernmentViewer,
+    Role::Admin,
+];
 /// Provinces that have an environmental industry association running the platform.
 const ASSOCIATION_PROVINCES: [&str; 3] = ["310000", "320000", "330000"];
 
@@ -104,17 +113,32 @@ pub struct PageQuery {
     done: Option<String>,
 }
 
-async fn accounts_page(state: &AppState, auth: &Authenticated, form: StaffForm, errors: StaffErrors, created_link: Option<(String, String)>, notice: Option<String>, page_number: i64) -> AppResult<String> {
+async fn accounts_page(
+    state: &AppState,
+    auth: &Authenticated,
+    form: StaffForm,
+    errors: StaffErrors,
+    created_link: Option<(String, String)>,
+    notice: Option<String>,
+    page_number: i64,
+) -> AppResult<String> {
     let tree = RegionTree::embedded();
     let page_number = page_number.max(1);
-    let accounts = state.store.list_accounts(PAGE_SIZE + 1, (page_number - 1) * PAGE_SIZE).await?;
+    let accounts = state
+        .store
+        .list_accounts(PAGE_SIZE + 1, (page_number - 1) * PAGE_SIZE)
+        .await?;
     let has_next = accounts.len() as i64 > PAGE_SIZE;
     let items = accounts
         .into_iter()
         .take(PAGE_SIZE as usize)
         .map(|account| AccountItem {
             role_label: account.role.label_zh(),
-            province: account.province_code.as_deref().map(|p| tree.full_name(p)).unwrap_or_default(),
+            province: account
+                .province_code
+                .as_deref()
+                .map(|p| tree.full_name(p))
+                .unwrap_or_default(),
             created: format_unix_zh(account.created_at),
             account,
         })
@@ -125,8 +149,17 @@ async fn accounts_page(state: &AppState, auth: &Authenticated, form: StaffForm, 
         items,
         form,
         errors,
-        roles: STAFF_ROLES.iter().map(|r| Choice { value: r.as_str(), label: r.label_zh() }).collect(),
-        provinces: ASSOCIATION_PROVINCES.iter().map(|p| (p.to_string(), tree.full_name(p))).collect(),
+        roles: STAFF_ROLES
+            .iter()
+            .map(|r| Choice {
+                value: r.as_str(),
+                label: r.label_zh(),
+            })
+            .collect(),
+        provinces: ASSOCIATION_PROVINCES
+            .iter()
+            .map(|p| (p.to_string(), tree.full_name(p)))
+            .collect(),
         created_link,
         notice,
         page_number,
@@ -135,13 +168,28 @@ async fn accounts_page(state: &AppState, auth: &Authenticated, form: StaffForm, 
     .render()?)
 }
 
-pub async fn accounts(State(state): State<AppState>, auth: Authenticated, Query(query): Query<PageQuery>) -> AppResult<Html<String>> {
+pub async fn accounts(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    Query(query): Query<PageQuery>,
+) -> AppResult<Html<String>> {
     auth.require(Permission::CreateStaffAccounts)?;
     let notice = match query.done.as_deref() {
         Some("updated") => Some("账号已更新。".to_string()),
         _ => None,
     };
-    Ok(Html(accounts_page(&state, &auth, StaffForm::default(), StaffErrors::default(), None, notice, query.page.unwrap_or(1)).await?))
+    Ok(Html(
+        accounts_page(
+            &state,
+            &auth,
+            StaffForm::default(),
+            StaffErrors::default(),
+            None,
+            notice,
+            query.page.unwrap_or(1),
+        )
+        .await?,
+    ))
 }
 
 fn parse_staff_role(value: &str) -> Option<Role> {
@@ -162,23 +210,46 @@ fn parse_province(role: Role, value: &str) -> Result<Option<String>, String> {
 
 /// Creates a staff account without a usable password and shows a one-time link with
 /// which its holder sets one: no password ever passes through the admin.
-pub async fn create_account(State(state): State<AppState>, auth: Authenticated, Form(form): Form<StaffForm>) -> AppResult<Response> {
+pub async fn create_account(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    Form(form): Form<StaffForm>,
+) -> AppResult<Response> {
     let viewer = auth.require(Permission::CreateStaffAccounts)?.clone();
     let mut errors = StaffErrors::default();
-    let login = LoginName::parse(&form.login).map_err(|e| errors.login = Some(e.to_string())).ok();
-    let display_name = PersonName::parse(&form.display_name).map_err(|e| errors.display_name = Some(e.to_string())).ok();
+    let login = LoginName::parse(&form.login)
+        .map_err(|e| errors.login = Some(e.to_string()))
+        .ok();
+    let display_name = PersonName::parse(&form.display_name)
+        .map_err(|e| errors.display_name = Some(e.to_string()))
+        .ok();
     let role = parse_staff_role(&form.role);
     if role.is_none() {
         errors.role = Some("请选择角色".into());
     }
-    let province = role.map(|r| parse_province(r, &form.province)).transpose().map_err(|e| errors.province = Some(e)).ok().flatten().flatten();
+    let province = role
+        .map(|r| parse_province(r, &form.province))
+        .transpose()
+        .map_err(|e| errors.province = Some(e))
+        .ok()
+        .flatten()
+        .flatten();
     if let Some(login) = &login
-        && state.store.account_by_login(login.as_str()).await?.is_some()
+        && state
+            .store
+            .account_by_login(login.as_str())
+            .await?
+            .is_some()
     {
         errors.login = Some("该登录名已被使用".into());
     }
-    let has_errors = errors.login.is_some() || errors.display_name.is_some() || errors.role.is_some() || errors.province.is_some();
-    let (Some(login), Some(display_name), Some(role), false) = (login, display_name, role, has_errors) else {
+    let has_errors = errors.login.is_some()
+        || errors.display_name.is_some()
+        || errors.role.is_some()
+        || errors.province.is_some();
+    let (Some(login), Some(display_name), Some(role), false) =
+        (login, display_name, role, has_errors)
+    else {
         let html = accounts_page(&state, &auth, form, errors, None, None, 1).await?;
         return Ok(rendered(StatusCode::BAD_REQUEST, Html(html)));
     };
@@ -202,11 +273,45 @@ pub async fn create_account(State(state): State<AppState>, auth: Authenticated, 
         Err(other) => return Err(other.into()),
     };
     let token = greenbridge_store::new_token();
-    state.store.create_password_reset(&token, id, Some(viewer.account.id), now, now + RESET_HOURS * 3600).await?;
-    audit::record(&state, &auth.1, Actor::account(&viewer.account), "account.create", &format!("account:{id}"), Outcome::Success, &format!("role={} province={}", role.as_str(), province.as_deref().unwrap_or("-"))).await?;
+    state
+        .store
+        .create_password_reset(
+            &token,
+            id,
+            Some(viewer.account.id),
+            now,
+            now + RESET_HOURS * 3600,
+        )
+        .await?;
+    audit::record(
+        &state,
+        &auth.1,
+        Actor::account(&viewer.account),
+        "account.create",
+        &format!("account:{id}"),
+        Outcome::Success,
+        &format!(
+            "role={} province={}",
+            role.as_str(),
+            province.as_deref().unwrap_or("-")
+        ),
+    )
+    .await?;
     let base = state.config.public_url.clone().unwrap_or_default();
     let link = format!("{}/password/reset/{token}", base.trim_end_matches('/'));
-    Ok(Html(accounts_page(&state, &auth, StaffForm::default(), StaffErrors::default(), Some((login.as_str().to_string(), link)), None, 1).await?).into_response())
+    Ok(Html(
+        accounts_page(
+            &state,
+            &auth,
+            StaffForm::default(),
+            StaffErrors::default(),
+            Some((login.as_str().to_string(), link)),
+            None,
+            1,
+        )
+        .await?,
+    )
+    .into_response())
 }
 
 #[derive(Deserialize)]
@@ -218,35 +323,74 @@ pub struct UpdateForm {
     province: String,
 }
 
-pub async fn update_account(State(state): State<AppState>, auth: Authenticated, Path(id): Path<i64>, Form(form): Form<UpdateForm>) -> AppResult<Response> {
+pub async fn update_account(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    Path(id): Path<i64>,
+    Form(form): Form<UpdateForm>,
+) -> AppResult<Response> {
     let viewer = auth.require(Permission::CreateStaffAccounts)?.clone();
     let target = state.store.account(id).await?;
     if target.id == viewer.account.id {
-        return Err(AppError::bad_request("action", "不能修改自己的角色或状态，请由另一位管理员操作。"));
+        return Err(AppError::bad_request(
+            "action",
+            "不能修改自己的角色或状态，请由另一位管理员操作。",
+        ));
     }
     let now = state.clock.unix();
     let (action, detail) = match form.action.as_str() {
         "role" => {
-            let role = parse_staff_role(&form.role).ok_or_else(|| AppError::bad_request("role", "请选择角色"))?;
+            let role = parse_staff_role(&form.role)
+                .ok_or_else(|| AppError::bad_request("role", "请选择角色"))?;
             if !target.role.is_staff() {
-                return Err(AppError::bad_request("role", "企业和服务机构账号的角色由所属单位决定，不能改为工作人员角色。"));
+                return Err(AppError::bad_request(
+                    "role",
+                    "企业和服务机构账号的角色由所属单位决定，不能改为工作人员角色。",
+                ));
             }
-            let province = parse_province(role, &form.province).map_err(|e| AppError::bad_request("province", e))?;
-            state.store.set_account_role(id, role, province.as_deref(), now).await?;
-            ("account.role_change", format!("{} -> {} province={}", target.role.as_str(), role.as_str(), province.as_deref().unwrap_or("-")))
+            let province = parse_province(role, &form.province)
+                .map_err(|e| AppError::bad_request("province", e))?;
+            state
+                .store
+                .set_account_role(id, role, province.as_deref(), now)
+                .await?;
+            (
+                "account.role_change",
+                format!(
+                    "{} -> {} province={}",
+                    target.role.as_str(),
+                    role.as_str(),
+                    province.as_deref().unwrap_or("-")
+                ),
+            )
         }
         "disable" => {
-            state.store.set_account_status(id, AccountStatus::Disabled, now).await?;
+            state
+                .store
+                .set_account_status(id, AccountStatus::Disabled, now)
+                .await?;
             state.store.delete_sessions_of(id, None).await?;
             ("account.disable", String::new())
         }
         "enable" => {
-            state.store.set_account_status(id, AccountStatus::Active, now).await?;
+            state
+                .store
+                .set_account_status(id, AccountStatus::Active, now)
+                .await?;
             ("account.enable", String::new())
         }
         _ => return Err(AppError::bad_request("action", "未知的操作")),
     };
-    audit::record(&state, &auth.1, Actor::account(&viewer.account), action, &format!("account:{id}"), Outcome::Success, &detail).await?;
+    audit::record(
+        &state,
+        &auth.1,
+        Actor::account(&viewer.account),
+        action,
+        &format!("account:{id}"),
+        Outcome::Success,
+        &detail,
+    )
+    .await?;
     Ok(Redirect::to("/admin/accounts?done=updated").into_response())
 }
 
@@ -270,32 +414,69 @@ pub struct SavedQuery {
     saved: Option<String>,
 }
 
-pub async fn modules(State(state): State<AppState>, auth: Authenticated, Query(query): Query<SavedQuery>) -> AppResult<Html<String>> {
+pub async fn modules(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    Query(query): Query<SavedQuery>,
+) -> AppResult<Html<String>> {
     auth.require(Permission::ConfigureModules)?;
     let disabled = state.modules.disabled(&state.store).await;
     let modules = Module::ALL
         .iter()
-        .map(|m| ModuleRow { slug: m.slug(), name: m.name_zh(), enabled: !disabled.contains(m), built: super::module_is_built(*m) })
+        .map(|m| ModuleRow {
+            slug: m.slug(),
+            name: m.name_zh(),
+            enabled: !disabled.contains(m),
+            built: super::module_is_built(*m),
+        })
         .collect();
     let page = Page::new(&state, &auth.1, "栏目开关").await;
-    Ok(Html(ModulesPage { page, modules, saved: query.saved.is_some() }.render()?))
+    Ok(Html(
+        ModulesPage {
+            page,
+            modules,
+            saved: query.saved.is_some(),
+        }
+        .render()?,
+    ))
 }
 
-pub async fn save_modules(State(state): State<AppState>, auth: Authenticated, body: axum::body::Bytes) -> AppResult<Response> {
+pub async fn save_modules(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    body: axum::body::Bytes,
+) -> AppResult<Response> {
     let viewer = auth.require(Permission::ConfigureModules)?.clone();
     // Repeated `enabled` fields: the checked modules.
     let enabled: HashSet<Module> = form_urlencoded::parse(&body)
         .filter(|(k, _)| k == "enabled")
         .filter_map(|(_, v)| v.parse().ok())
         .collect();
-    let disabled: HashSet<Module> = Module::ALL.iter().copied().filter(|m| !enabled.contains(m)).collect();
+    let disabled: HashSet<Module> = Module::ALL
+        .iter()
+        .copied()
+        .filter(|m| !enabled.contains(m))
+        .collect();
     let before = state.modules.disabled(&state.store).await;
     state.modules.set_disabled(&state.store, &disabled).await?;
     let mut slugs: Vec<&str> = disabled.iter().map(|m| m.slug()).collect();
     slugs.sort_unstable();
     let mut before_slugs: Vec<&str> = before.iter().map(|m| m.slug()).collect();
     before_slugs.sort_unstable();
-    audit::record(&state, &auth.1, Actor::account(&viewer.account), "module.switch", "modules", Outcome::Success, &format!("disabled: [{}] -> [{}]", before_slugs.join(","), slugs.join(","))).await?;
+    audit::record(
+        &state,
+        &auth.1,
+        Actor::account(&viewer.account),
+        "module.switch",
+        "modules",
+        Outcome::Success,
+        &format!(
+            "disabled: [{}] -> [{}]",
+            before_slugs.join(","),
+            slugs.join(",")
+        ),
+    )
+    .await?;
     Ok(Redirect::to("/admin/modules?saved=1").into_response())
 }
 
@@ -324,15 +505,27 @@ impl AuditQuery {
             if v.is_empty() {
                 return Ok(None);
             }
-            let date = greenbridge_domain::time::parse_date(v).map_err(|e| AppError::bad_request(field, e.to_string()))?;
-            let date = if end { date.next_day().unwrap_or(date) } else { date };
-            Ok(Some(date.midnight().assume_offset(greenbridge_domain::time::SHANGHAI).unix_timestamp()))
+            let date = greenbridge_domain::time::parse_date(v)
+                .map_err(|e| AppError::bad_request(field, e.to_string()))?;
+            let date = if end {
+                date.next_day().unwrap_or(date)
+            } else {
+                date
+            };
+            Ok(Some(
+                date.midnight()
+                    .assume_offset(greenbridge_domain::time::SHANGHAI)
+                    .unix_timestamp(),
+            ))
         };
         let outcome = text(&self.outcome);
         if let Some(o) = &outcome
             && !["success", "failure", "denied"].contains(&o.as_str())
         {
-            return Err(AppError::bad_request("outcome", "结果只能是 success、failure 或 denied"));
+            return Err(AppError::bad_request(
+                "outcome",
+                "结果只能是 success、failure 或 denied",
+            ));
         }
         Ok(AuditFilter {
             action: text(&self.action),
@@ -374,7 +567,11 @@ struct AuditPage {
     error: Option<String>,
 }
 
-pub async fn audit(State(state): State<AppState>, auth: Authenticated, Query(query): Query<AuditQuery>) -> AppResult<Response> {
+pub async fn audit(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    Query(query): Query<AuditQuery>,
+) -> AppResult<Response> {
     auth.require(Permission::ViewAuditLog)?;
     let page_number = query.page.unwrap_or(1).max(1);
     let (filter, error) = match query.filter() {
@@ -383,8 +580,17 @@ pub async fn audit(State(state): State<AppState>, auth: Authenticated, Query(que
         Err(other) => return Err(other),
     };
     let total = state.store.count_audit(&filter).await?;
-    let records = state.store.audit_records(&filter, Some(PAGE_SIZE), (page_number - 1) * PAGE_SIZE).await?;
-    let rows = records.into_iter().map(|record| AuditRow { at: format_unix_zh(record.at), record }).collect();
+    let records = state
+        .store
+        .audit_records(&filter, Some(PAGE_SIZE), (page_number - 1) * PAGE_SIZE)
+        .await?;
+    let rows = records
+        .into_iter()
+        .map(|record| AuditRow {
+            at: format_unix_zh(record.at),
+            record,
+        })
+        .collect();
     let page = Page::new(&state, &auth.1, "审计日志").await;
     let html = AuditPage {
         page,
@@ -397,22 +603,44 @@ pub async fn audit(State(state): State<AppState>, auth: Authenticated, Query(que
         error: error.clone(),
     }
     .render()?;
-    let status = if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
+    let status = if error.is_some() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
     Ok(rendered(status, Html(html)))
 }
 
 /// Neutralises spreadsheet formulas: Excel runs a cell that starts with = + - @.
 fn csv_cell(value: &str) -> String {
-    if value.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{value}") } else { value.to_string() }
+    if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{value}")
+    } else {
+        value.to_string()
+    }
 }
 
-pub async fn audit_csv(State(state): State<AppState>, auth: Authenticated, Query(query): Query<AuditQuery>) -> AppResult<Response> {
+pub async fn audit_csv(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    Query(query): Query<AuditQuery>,
+) -> AppResult<Response> {
     let viewer = auth.require(Permission::ViewAuditLog)?.clone();
     let filter = query.filter()?;
     let records = state.store.audit_records(&filter, None, 0).await?;
     let mut writer = csv::Writer::from_writer(Vec::new());
-    let write = |writer: &mut csv::Writer<Vec<u8>>, row: &[String]| writer.write_record(row).map_err(|e| AppError::Internal(e.into()));
-    write(&mut writer, &["编号", "时间", "账号", "角色", "IP", "操作", "对象", "结果", "说明"].map(String::from))?;
+    let write = |writer: &mut csv::Writer<Vec<u8>>, row: &[String]| {
+        writer
+            .write_record(row)
+            .map_err(|e| AppError::Internal(e.into()))
+    };
+    write(
+        &mut writer,
+        &[
+            "编号", "时间", "账号", "角色", "IP", "操作", "对象", "结果", "说明",
+        ]
+        .map(String::from),
+    )?;
     for r in &records {
         write(
             &mut writer,
@@ -429,16 +657,33 @@ pub async fn audit_csv(State(state): State<AppState>, auth: Authenticated, Query
             ],
         )?;
     }
-    let data = writer.into_inner().map_err(|e| AppError::Internal(anyhow::anyhow!("csv: {e}")))?;
+    let data = writer
+        .into_inner()
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("csv: {e}")))?;
     // A byte-order mark so that Excel on Chinese Windows reads the file as UTF-8.
     let mut body = Vec::with_capacity(data.len() + 3);
     body.extend_from_slice(b"\xEF\xBB\xBF");
     body.extend_from_slice(&data);
-    audit::record(&state, &auth.1, Actor::account(&viewer.account), "audit.export", "audit_log", Outcome::Success, &format!("{} records", records.len())).await?;
+    audit::record(
+        &state,
+        &auth.1,
+        Actor::account(&viewer.account),
+        "audit.export",
+        "audit_log",
+        Outcome::Success,
+        &format!("{} records", records.len()),
+    )
+    .await?;
     let mut response = body.into_response();
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
-    headers.insert(header::CONTENT_DISPOSITION, HeaderValue::from_static("attachment; filename=\"greenbridge-audit.csv\""));
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    headers.insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_static("attachment; filename=\"greenbridge-audit.csv\""),
+    );
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)
 }

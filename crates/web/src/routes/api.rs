@@ -37,19 +37,37 @@ pub struct Params {
 
 impl Params {
     pub fn parse(raw: Option<String>, known: &[&str]) -> AppResult<Params> {
-        let pairs: Vec<(String, String)> = form_urlencoded::parse(raw.unwrap_or_default().as_bytes()).into_owned().collect();
-        if let Some((unknown, _)) = pairs.iter().find(|(k, _)| !known.contains(&k.as_str()) && !["page", "page_size", "sort", "order"].contains(&k.as_str())) {
-            return Err(AppError::bad_request(unknown, format!("不支持的查询参数 {unknown}")));
+        let pairs: Vec<(String, String)> =
+            form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
+                .into_owned()
+                .collect();
+        if let Some((unknown, _)) = pairs.iter().find(|(k, _)| {
+            !known.contains(&k.as_str())
+                && !["page", "page_size", "sort", "order"].contains(&k.as_str())
+        }) {
+            return Err(AppError::bad_request(
+                unknown,
+                format!("不支持的查询参数 {unknown}"),
+            ));
         }
         Ok(Params { pairs })
     }
 
     pub fn one(&self, name: &str) -> Option<&str> {
-        self.pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim()).filter(|v| !v.is_empty())
+        self.pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.trim())
+            .filter(|v| !v.is_empty())
     }
 
     pub fn all(&self, name: &str) -> Vec<&str> {
-        self.pairs.iter().filter(|(k, _)| k == name).map(|(_, v)| v.trim()).filter(|v| !v.is_empty()).collect()
+        self.pairs
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.trim())
+            .filter(|v| !v.is_empty())
+            .collect()
     }
 
     fn number(&self, name: &str, default: usize, min: usize, max: usize) -> AppResult<usize> {
@@ -59,13 +77,18 @@ impl Params {
                 .parse::<usize>()
                 .ok()
                 .filter(|n| (min..=max).contains(n))
-                .ok_or_else(|| AppError::bad_request(name, format!("{name} 应为 {min} 到 {max} 之间的整数"))),
+                .ok_or_else(|| {
+                    AppError::bad_request(name, format!("{name} 应为 {min} 到 {max} 之间的整数"))
+                }),
         }
     }
 
     /// (page, page_size), validated.
     pub fn page(&self) -> AppResult<(usize, usize)> {
-        Ok((self.number("page", 1, 1, 1_000_000)?, self.number("page_size", DEFAULT_PAGE_SIZE, 1, MAX_PAGE_SIZE)?))
+        Ok((
+            self.number("page", 1, 1, 1_000_000)?,
+            self.number("page_size", DEFAULT_PAGE_SIZE, 1, MAX_PAGE_SIZE)?,
+        ))
     }
 }
 
@@ -77,9 +100,18 @@ pub struct Facet {
 }
 
 /// A page of `items` in the list envelope.
-pub fn list<T: Serialize>(items: Vec<T>, page: usize, page_size: usize, facets: BTreeMap<&'static str, Vec<Facet>>) -> Json<Value> {
+pub fn list<T: Serialize>(
+    items: Vec<T>,
+    page: usize,
+    page_size: usize,
+    facets: BTreeMap<&'static str, Vec<Facet>>,
+) -> Json<Value> {
     let total = items.len();
-    let items: Vec<T> = items.into_iter().skip((page - 1) * page_size).take(page_size).collect();
+    let items: Vec<T> = items
+        .into_iter()
+        .skip((page - 1) * page_size)
+        .take(page_size)
+        .collect();
     Json(json!({ "total": total, "items": items, "facets": facets }))
 }
 
@@ -111,7 +143,9 @@ fn region_item(tree: &RegionTree, region: &Region) -> RegionItem {
 }
 
 fn known_region(tree: &RegionTree, field: &str, code: &str) -> AppResult<()> {
-    tree.get(code).map(|_| ()).ok_or_else(|| AppError::bad_request(field, format!("未知的地区代码 {code}")))
+    tree.get(code)
+        .map(|_| ())
+        .ok_or_else(|| AppError::bad_request(field, format!("未知的地区代码 {code}")))
 }
 
 /// Regions: `parent` (children of a region; without it, provinces), `region` (that
@@ -123,13 +157,21 @@ async fn regions(RawQuery(raw): RawQuery) -> AppResult<Json<Value>> {
     let levels = params.all("level");
     for level in &levels {
         if !["province", "city", "district", "town"].contains(level) {
-            return Err(AppError::bad_request("level", "level 只能是 province、city、district 或 town"));
+            return Err(AppError::bad_request(
+                "level",
+                "level 只能是 province、city、district 或 town",
+            ));
         }
     }
     let phases: Vec<u8> = params
         .all("phase")
         .iter()
-        .map(|p| p.parse::<u8>().ok().filter(|n| (1..=4).contains(n)).ok_or_else(|| AppError::bad_request("phase", "phase 只能是 1 到 4")))
+        .map(|p| {
+            p.parse::<u8>()
+                .ok()
+                .filter(|n| (1..=4).contains(n))
+                .ok_or_else(|| AppError::bad_request("phase", "phase 只能是 1 到 4"))
+        })
         .collect::<AppResult<_>>()?;
     let parent = params.one("parent");
     if let Some(code) = parent {
@@ -140,7 +182,11 @@ async fn regions(RawQuery(raw): RawQuery) -> AppResult<Json<Value>> {
         known_region(tree, "region", code)?;
     }
     let q = params.one("q");
-    let browsing = parent.is_none() && within.is_empty() && q.is_none() && levels.is_empty() && phases.is_empty();
+    let browsing = parent.is_none()
+        && within.is_empty()
+        && q.is_none()
+        && levels.is_empty()
+        && phases.is_empty();
     let candidates: Vec<&Region> = match parent {
         Some(code) => tree.children(code),
         None if browsing => tree.provinces(),
@@ -160,7 +206,11 @@ async fn regions(RawQuery(raw): RawQuery) -> AppResult<Json<Value>> {
         "level",
         level_counts
             .into_iter()
-            .map(|(value, count)| Facet { label: level_label(value).into(), value: value.into(), count })
+            .map(|(value, count)| Facet {
+                label: level_label(value).into(),
+                value: value.into(),
+                count,
+            })
             .collect(),
     )]);
     let items: Vec<RegionItem> = matching
@@ -183,9 +233,15 @@ fn level_label(level: &str) -> &'static str {
 async fn region(Path(code): Path<String>) -> AppResult<Json<Value>> {
     let tree = RegionTree::embedded();
     let region = tree.get(&code).ok_or(AppError::NotFound)?;
-    let mut item = serde_json::to_value(region_item(tree, region)).map_err(|e| AppError::Internal(e.into()))?;
-    item["children"] = serde_json::to_value(tree.children(&region.code).into_iter().map(|r| region_item(tree, r)).collect::<Vec<_>>())
+    let mut item = serde_json::to_value(region_item(tree, region))
         .map_err(|e| AppError::Internal(e.into()))?;
+    item["children"] = serde_json::to_value(
+        tree.children(&region.code)
+            .into_iter()
+            .map(|r| region_item(tree, r))
+            .collect::<Vec<_>>(),
+    )
+    .map_err(|e| AppError::Internal(e.into()))?;
     Ok(Json(item))
 }
 
@@ -216,24 +272,33 @@ async fn waste_codes(RawQuery(raw): RawQuery) -> AppResult<Json<Value>> {
     let catalogue = HwCatalogue::embedded();
     let mut categories = Vec::new();
     for value in params.all("hw") {
-        let category = greenbridge_domain::hw::HwCategory::parse(value).map_err(|e| AppError::bad_request("hw", e.to_string()))?;
+        let category = greenbridge_domain::hw::HwCategory::parse(value)
+            .map_err(|e| AppError::bad_request("hw", e.to_string()))?;
         categories.push(category);
     }
     let entries: Vec<_> = match params.one("q") {
         Some(q) => catalogue.search(q),
         None => catalogue.waste_codes().iter().collect(),
     };
-    let matching: Vec<_> = entries.into_iter().filter(|e| categories.is_empty() || categories.contains(&e.category)).collect();
+    let matching: Vec<_> = entries
+        .into_iter()
+        .filter(|e| categories.is_empty() || categories.contains(&e.category))
+        .collect();
     let mut counts: BTreeMap<String, usize> = BTreeMap::new();
     for entry in &matching {
-        *counts.entry(entry.category.as_str().to_string()).or_default() += 1;
+        *counts
+            .entry(entry.category.as_str().to_string())
+            .or_default() += 1;
     }
     let facets = BTreeMap::from([(
         "hw",
         counts
             .into_iter()
             .map(|(value, count)| Facet {
-                label: catalogue.category(&value).map(|c| c.name.clone()).unwrap_or_default(),
+                label: catalogue
+                    .category(&value)
+                    .map(|c| c.name.clone())
+                    .unwrap_or_default(),
                 value,
                 count,
             })
@@ -260,7 +325,10 @@ async fn service_categories(RawQuery(raw): RawQuery) -> AppResult<Json<Value>> {
     if let Some(code) = parent
         && catalogue.get(code).is_none()
     {
-        return Err(AppError::bad_request("parent", format!("未知的服务类别 {code}")));
+        return Err(AppError::bad_request(
+            "parent",
+            format!("未知的服务类别 {code}"),
+        ));
     }
     let q = params.one("q");
     let items: Vec<Value> = catalogue

@@ -26,14 +26,26 @@ struct DisplayPage {
 /// Only a path on this site may be a redirect target.
 pub fn local_path(candidate: Option<&str>) -> String {
     match candidate {
-        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => path.to_string(),
+        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => {
+            path.to_string()
+        }
         _ => "/".to_string(),
     }
 }
 
-pub async fn form(State(state): State<AppState>, ctx: Ctx, Query(query): Query<Back>) -> AppResult<Html<String>> {
+pub async fn form(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(query): Query<Back>,
+) -> AppResult<Html<String>> {
     let page = Page::new(&state, &ctx, "显示设置").await;
-    Ok(Html(DisplayPage { page, back: local_path(query.back.as_deref()) }.render()?))
+    Ok(Html(
+        DisplayPage {
+            page,
+            back: local_path(query.back.as_deref()),
+        }
+        .render()?,
+    ))
 }
 
 #[derive(Deserialize)]
@@ -44,7 +56,10 @@ pub struct DisplayForm {
 }
 
 pub async fn save(ctx: Ctx, Form(form): Form<DisplayForm>) -> Response {
-    let display = Display { large_text: form.large_text.is_some(), high_contrast: form.high_contrast.is_some() };
+    let display = Display {
+        large_text: form.large_text.is_some(),
+        high_contrast: form.high_contrast.is_some(),
+    };
     let value = display.cookie_value();
     // A year: this is a preference, not a login.
     let cookie = if value.is_empty() {

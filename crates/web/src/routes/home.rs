@@ -55,12 +55,21 @@ pub async fn home(State(state): State<AppState>, ctx: Ctx) -> AppResult<Html<Str
                 summary: m.summary_zh(),
                 href: m.path(),
                 open,
-                status: if open { "" } else { "本栏目正在建设，即将开放。" },
+                status: if open {
+                    ""
+                } else {
+                    "本栏目正在建设，即将开放。"
+                },
                 news: Vec::new(),
             }
         })
         .collect();
     Ok(Html(
-        HomePage { page, modules, open_regions: open_region_names(state.config.registration_phase) }.render()?,
+        HomePage {
+            page,
+            modules,
+            open_regions: open_region_names(state.config.registration_phase),
+        }
+        .render()?,
     ))
 }

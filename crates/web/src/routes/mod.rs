@@ -38,25 +38,54 @@ pub fn router() -> Router<AppState> {
         .route("/services", get(services::index))
         .route("/display", get(display::form).post(display::save))
         .route("/login", get(auth::login_form).post(auth::login))
-        .route("/login/second-factor", get(auth::second_factor_form).post(auth::second_factor))
+        .route(
+            "/login/second-factor",
+            get(auth::second_factor_form).post(auth::second_factor),
+        )
         .route("/logout", post(auth::logout))
         .route("/register", get(register::choose))
-        .route("/register/{side}", get(register::form).post(register::submit).layer(register::upload_limit()))
-        .route("/password/forgot", get(account::forgot_form).post(account::forgot))
-        .route("/password/reset/{token}", get(account::reset_form).post(account::reset))
-        .route("/invite/{token}", get(account::invitation_form).post(account::accept_invitation))
+        .route(
+            "/register/{side}",
+            get(register::form)
+                .post(register::submit)
+                .layer(register::upload_limit()),
+        )
+        .route(
+            "/password/forgot",
+            get(account::forgot_form).post(account::forgot),
+        )
+        .route(
+            "/password/reset/{token}",
+            get(account::reset_form).post(account::reset),
+        )
+        .route(
+            "/invite/{token}",
+            get(account::invitation_form).post(account::accept_invitation),
+        )
         .route("/account", get(account::overview))
-        .route("/account/password", get(account::password_form).post(account::change_password))
+        .route(
+            "/account/password",
+            get(account::password_form).post(account::change_password),
+        )
         .route("/account/invitations", post(account::invite))
-        .route("/account/second-factor", get(auth::enrol_form).post(auth::enrol))
+        .route(
+            "/account/second-factor",
+            get(auth::enrol_form).post(auth::enrol),
+        )
         .route("/review/claims", get(review::claims))
         .route("/review/claims/{id}", post(review::decide))
         .route("/review/claims/{id}/licence", get(review::licence))
         .route("/review/accounts/{id}/reset", post(review::reset_link))
         .route("/admin", get(admin::dashboard))
-        .route("/admin/accounts", get(admin::accounts).post(admin::create_account))
+        .route(
+            "/admin/accounts",
+            get(admin::accounts).post(admin::create_account),
+        )
         .route("/admin/accounts/{id}", post(admin::update_account))
-        .route("/admin/modules", get(admin::modules).post(admin::save_modules))
+        .route(
+            "/admin/modules",
+            get(admin::modules).post(admin::save_modules),
+        )
         .route("/admin/audit", get(admin::audit))
         .route("/admin/audit.csv", get(admin::audit_csv))
         .nest("/api/v1", api::router())

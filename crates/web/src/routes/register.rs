@@ -47,7 +47,13 @@ struct ChoosePage {
 
 pub async fn choose(State(state): State<AppState>, ctx: Ctx) -> AppResult<Html<String>> {
     let page = Page::new(&state, &ctx, "注册").await;
-    Ok(Html(ChoosePage { page, open_regions: open_region_names(state.config.registration_phase) }.render()?))
+    Ok(Html(
+        ChoosePage {
+            page,
+            open_regions: open_region_names(state.config.registration_phase),
+        }
+        .render()?,
+    ))
 }
 
 fn parse_side(side: &str) -> AppResult<OrgSide> {
@@ -144,10 +150,15 @@ impl RegisterPage {
 fn region_chain<'t>(tree: &'t RegionTree, typed: &[String; 4]) -> Vec<&'t Region> {
     let mut chain: Vec<&Region> = Vec::new();
     for value in typed {
-        let Some(region) = tree.get(value.trim()) else { break };
+        let Some(region) = tree.get(value.trim()) else {
+            break;
+        };
         let fits = match chain.last() {
             None => region.parent.is_none(),
-            Some(parent) => region.parent.as_ref().is_some_and(|p| p.as_str() == parent.code.as_str()),
+            Some(parent) => region
+                .parent
+                .as_ref()
+                .is_some_and(|p| p.as_str() == parent.code.as_str()),
         };
         if !fits {
             break;
@@ -185,7 +196,15 @@ fn region_selects(tree: &RegionTree, chain: &[&Region]) -> Vec<RegionSelect> {
     selects
 }
 
-async fn render(state: &AppState, ctx: &Ctx, side: OrgSide, typed: Typed, errors: FieldErrors, claim_of: Option<String>, status: StatusCode) -> AppResult<Response> {
+async fn render(
+    state: &AppState,
+    ctx: &Ctx,
+    side: OrgSide,
+    typed: Typed,
+    errors: FieldErrors,
+    claim_of: Option<String>,
+    status: StatusCode,
+) -> AppResult<Response> {
     let tree = RegionTree::embedded();
     let chain = region_chain(tree, &typed.regions);
     let title = match side {
@@ -197,7 +216,10 @@ async fn render(state: &AppState, ctx: &Ctx, side: OrgSide, typed: Typed, errors
         page,
         side: side.as_str(),
         selects: region_selects(tree, &chain),
-        chosen_region: chain.last().map(|r| tree.full_name(&r.code)).unwrap_or_default(),
+        chosen_region: chain
+            .last()
+            .map(|r| tree.full_name(&r.code))
+            .unwrap_or_default(),
         typed,
         errors,
         claim_of,
@@ -208,16 +230,31 @@ async fn render(state: &AppState, ctx: &Ctx, side: OrgSide, typed: Typed, errors
     Ok(rendered(status, Html(html)))
 }
 
-pub async fn form(State(state): State<AppState>, ctx: Ctx, Path(side): Path<String>) -> AppResult<Response> {
+pub async fn form(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(side): Path<String>,
+) -> AppResult<Response> {
     let side = parse_side(&side)?;
-    render(&state, &ctx, side, Typed::default(), FieldErrors::default(), None, StatusCode::OK).await
+    render(
+        &state,
+        &ctx,
+        side,
+        Typed::default(),
+        FieldErrors::default(),
+        None,
+        StatusCode::OK,
+    )
+    .await
 }
 
 /// A contact telephone: digits with the usual separators, 7 to 20 characters.
 fn parse_phone(input: &str) -> Result<String, String> {
     let normalised: String = unicode_nfkc(input).trim().to_string();
     let digits = normalised.chars().filter(char::is_ascii_digit).count();
-    let allowed = normalised.chars().all(|c| c.is_ascii_digit() || matches!(c, '-' | ' ' | '+' | '(' | ')' | '转'));
+    let allowed = normalised
+        .chars()
+        .all(|c| c.is_ascii_digit() || matches!(c, '-' | ' ' | '+' | '(' | ')' | '转'));
     if normalised.is_empty() {
         Err("请填写联系电话".into())
     } else if !allowed || !(7..=20).contains(&digits) {
@@ -254,10 +291,19 @@ struct Valid {
     login: LoginName,
 }
 
-fn validate(state: &AppState, side: OrgSide, typed: &Typed, errors: &mut FieldErrors) -> Option<Valid> {
+fn validate(
+    state: &AppState,
+    side: OrgSide,
+    typed: &Typed,
+    errors: &mut FieldErrors,
+) -> Option<Valid> {
     let tree = RegionTree::embedded();
-    let credit_code = CreditCode::parse(&typed.credit_code).map_err(|e| errors.credit_code = Some(e.to_string())).ok();
-    let org_name = OrgName::parse(&typed.org_name).map_err(|e| errors.org_name = Some(e.to_string())).ok();
+    let credit_code = CreditCode::parse(&typed.credit_code)
+        .map_err(|e| errors.credit_code = Some(e.to_string()))
+        .ok();
+    let org_name = OrgName::parse(&typed.org_name)
+        .map_err(|e| errors.org_name = Some(e.to_string()))
+        .ok();
     let chain = region_chain(tree, &typed.regions);
     let region = match chain.last() {
         None => {
@@ -270,7 +316,8 @@ fn validate(state: &AppState, side: OrgSide, typed: &Typed, errors: &mut FieldEr
             None
         }
         Some(region) => {
-            let phase = RegistrationPhase::try_from(state.config.registration_phase).unwrap_or_default();
+            let phase =
+                RegistrationPhase::try_from(state.config.registration_phase).unwrap_or_default();
             if side == OrgSide::Demand && !tree.open_for_demand(&region.code, phase) {
                 errors.region = Some(format!(
                     "{}暂未开放需求端企业注册。目前开放的地区：{}。",
@@ -283,11 +330,25 @@ fn validate(state: &AppState, side: OrgSide, typed: &Typed, errors: &mut FieldEr
             }
         }
     };
-    let address = Address::parse(&typed.address).map_err(|e| errors.address = Some(e.to_string())).ok();
-    let contact_name = PersonName::parse(&typed.contact_name).map_err(|e| errors.contact_name = Some(e.to_string())).ok();
-    let contact_phone = parse_phone(&typed.contact_phone).map_err(|e| errors.contact_phone = Some(e)).ok();
-    let login = LoginName::parse(&typed.login).map_err(|e| errors.login = Some(e.to_string())).ok();
-    if let Err(e) = check_password(&typed.password, login.as_ref().map(|l| l.as_str()).unwrap_or(typed.login.trim())) {
+    let address = Address::parse(&typed.address)
+        .map_err(|e| errors.address = Some(e.to_string()))
+        .ok();
+    let contact_name = PersonName::parse(&typed.contact_name)
+        .map_err(|e| errors.contact_name = Some(e.to_string()))
+        .ok();
+    let contact_phone = parse_phone(&typed.contact_phone)
+        .map_err(|e| errors.contact_phone = Some(e))
+        .ok();
+    let login = LoginName::parse(&typed.login)
+        .map_err(|e| errors.login = Some(e.to_string()))
+        .ok();
+    if let Err(e) = check_password(
+        &typed.password,
+        login
+            .as_ref()
+            .map(|l| l.as_str())
+            .unwrap_or(typed.login.trim()),
+    ) {
         errors.password = Some(e.to_string());
     } else if typed.password != typed.password_confirm {
         errors.password_confirm = Some("两次输入的密码不一致".into());
@@ -317,7 +378,13 @@ fn role_for(side: OrgSide) -> Role {
     }
 }
 
-pub async fn submit(State(state): State<AppState>, ctx: Ctx, headers: HeaderMap, Path(side): Path<String>, mut multipart: Multipart) -> AppResult<Response> {
+pub async fn submit(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    Path(side): Path<String>,
+    mut multipart: Multipart,
+) -> AppResult<Response> {
     let side = parse_side(&side)?;
     let mut typed = Typed::default();
     let mut errors = FieldErrors::default();
@@ -325,7 +392,11 @@ pub async fn submit(State(state): State<AppState>, ctx: Ctx, headers: HeaderMap,
     let mut valid = None;
     let mut existing: Option<Organisation> = None;
     while let Some(field) = multipart.next_field().await.map_err(|e| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE { AppError::PayloadTooLarge } else { AppError::bad_request("form", "表单提交不完整，请重试") }
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            AppError::PayloadTooLarge
+        } else {
+            AppError::bad_request("form", "表单提交不完整，请重试")
+        }
     })? {
         let name = field.name().unwrap_or("").to_string();
         if name == "licence" {
@@ -342,7 +413,15 @@ pub async fn submit(State(state): State<AppState>, ctx: Ctx, headers: HeaderMap,
                 }
             }
             if valid.is_some() && existing.is_some() {
-                match uploads::store_field(field, &state.config.data_dir, "claims", LICENCE_KINDS, LICENCE_LIMIT).await {
+                match uploads::store_field(
+                    field,
+                    &state.config.data_dir,
+                    "claims",
+                    LICENCE_KINDS,
+                    LICENCE_LIMIT,
+                )
+                .await
+                {
                     Ok(stored) => stored_licence = Some(stored),
                     Err(UploadError::Io(e)) => return Err(AppError::Internal(e.into())),
                     Err(e) => errors.licence = Some(format!("营业执照扫描件：{e}")),
@@ -350,7 +429,10 @@ pub async fn submit(State(state): State<AppState>, ctx: Ctx, headers: HeaderMap,
             }
             continue;
         }
-        let value = field.text().await.map_err(|_| AppError::bad_request(&name, "表单提交不完整，请重试"))?;
+        let value = field
+            .text()
+            .await
+            .map_err(|_| AppError::bad_request(&name, "表单提交不完整，请重试"))?;
         let value: String = value.chars().take(1000).collect();
         match name.as_str() {
             "credit_code" => typed.credit_code = value,
@@ -374,7 +456,16 @@ pub async fn submit(State(state): State<AppState>, ctx: Ctx, headers: HeaderMap,
         if let Some(stored) = stored_licence {
             uploads::discard(&state.config.data_dir, &stored.relative_path).await;
         }
-        return render(&state, &ctx, side, typed, FieldErrors::default(), None, StatusCode::OK).await;
+        return render(
+            &state,
+            &ctx,
+            side,
+            typed,
+            FieldErrors::default(),
+            None,
+            StatusCode::OK,
+        )
+        .await;
     }
     if valid.is_none() && !errors.any() {
         valid = validate(&state, side, &typed, &mut errors);
@@ -387,18 +478,42 @@ pub async fn submit(State(state): State<AppState>, ctx: Ctx, headers: HeaderMap,
             uploads::discard(&state.config.data_dir, &stored.relative_path).await;
         }
         let claim_of = existing.map(|o| o.name);
-        return render(&state, &ctx, side, typed, errors, claim_of, StatusCode::BAD_REQUEST).await;
+        return render(
+            &state,
+            &ctx,
+            side,
+            typed,
+            errors,
+            claim_of,
+            StatusCode::BAD_REQUEST,
+        )
+        .await;
     };
-    if state.store.account_by_login(valid.login.as_str()).await?.is_some() {
+    if state
+        .store
+        .account_by_login(valid.login.as_str())
+        .await?
+        .is_some()
+    {
         if let Some(stored) = stored_licence {
             uploads::discard(&state.config.data_dir, &stored.relative_path).await;
         }
         errors.login = Some("该手机号码或邮箱已注册，请直接登录；忘记密码可以重新设置。".into());
         let claim_of = existing.map(|o| o.name);
-        return render(&state, &ctx, side, typed, errors, claim_of, StatusCode::BAD_REQUEST).await;
+        return render(
+            &state,
+            &ctx,
+            side,
+            typed,
+            errors,
+            claim_of,
+            StatusCode::BAD_REQUEST,
+        )
+        .await;
     }
     let now = state.clock.unix();
-    let password_hash = password::hash_password(typed.password.clone(), state.config.password_cost).await?;
+    let password_hash =
+        password::hash_password(typed.password.clone(), state.config.password_cost).await?;
     let (account_id, detail) = match existing {
         None => {
             let org = NewOrganisation {
@@ -422,13 +537,33 @@ pub async fn submit(State(state): State<AppState>, ctx: Ctx, headers: HeaderMap,
             };
             match state.store.register_organisation(&org, &account, now).await {
                 Ok((org_id, account_id)) => {
-                    audit::record(&state, &ctx, Actor::attempted(valid.login.as_str()), "organisation.register", &format!("organisation:{org_id}"), Outcome::Success, valid.credit_code.as_str()).await?;
+                    audit::record(
+                        &state,
+                        &ctx,
+                        Actor::attempted(valid.login.as_str()),
+                        "organisation.register",
+                        &format!("organisation:{org_id}"),
+                        Outcome::Success,
+                        valid.credit_code.as_str(),
+                    )
+                    .await?;
                     (account_id, "registered")
                 }
                 Err(StoreError::Conflict) => {
                     // Someone registered the same code or login a moment ago.
-                    errors.credit_code = Some("该统一社会信用代码或登录名刚刚已被注册，请重新提交以申请认领。".into());
-                    return render(&state, &ctx, side, typed, errors, None, StatusCode::CONFLICT).await;
+                    errors.credit_code = Some(
+                        "该统一社会信用代码或登录名刚刚已被注册，请重新提交以申请认领。".into(),
+                    );
+                    return render(
+                        &state,
+                        &ctx,
+                        side,
+                        typed,
+                        errors,
+                        None,
+                        StatusCode::CONFLICT,
+                    )
+                    .await;
                 }
                 Err(other) => return Err(other.into()),
             }
@@ -438,7 +573,16 @@ pub async fn submit(State(state): State<AppState>, ctx: Ctx, headers: HeaderMap,
                 if errors.licence.is_none() {
                     errors.licence = Some("请上传营业执照扫描件（PDF、JPG 或 PNG）".into());
                 }
-                return render(&state, &ctx, side, typed, errors, Some(organisation.name), StatusCode::OK).await;
+                return render(
+                    &state,
+                    &ctx,
+                    side,
+                    typed,
+                    errors,
+                    Some(organisation.name),
+                    StatusCode::OK,
+                )
+                .await;
             };
             let account = NewAccount {
                 login: valid.login.as_str(),
@@ -449,15 +593,44 @@ pub async fn submit(State(state): State<AppState>, ctx: Ctx, headers: HeaderMap,
                 password_hash: &password_hash,
             };
             let province = province_of(&organisation.region_code);
-            match state.store.register_claimant(&account, organisation.id, &province, &stored.relative_path, stored.kind.mime(), now).await {
+            match state
+                .store
+                .register_claimant(
+                    &account,
+                    organisation.id,
+                    &province,
+                    &stored.relative_path,
+                    stored.kind.mime(),
+                    now,
+                )
+                .await
+            {
                 Ok((account_id, claim_id)) => {
-                    audit::record(&state, &ctx, Actor::attempted(valid.login.as_str()), "claim.submit", &format!("claim:{claim_id}"), Outcome::Success, &format!("organisation:{}", organisation.id)).await?;
+                    audit::record(
+                        &state,
+                        &ctx,
+                        Actor::attempted(valid.login.as_str()),
+                        "claim.submit",
+                        &format!("claim:{claim_id}"),
+                        Outcome::Success,
+                        &format!("organisation:{}", organisation.id),
+                    )
+                    .await?;
                     (account_id, "claim")
                 }
                 Err(StoreError::Conflict) => {
                     uploads::discard(&state.config.data_dir, &stored.relative_path).await;
                     errors.login = Some("该手机号码或邮箱已注册，请直接登录。".into());
-                    return render(&state, &ctx, side, typed, errors, Some(organisation.name), StatusCode::CONFLICT).await;
+                    return render(
+                        &state,
+                        &ctx,
+                        side,
+                        typed,
+                        errors,
+                        Some(organisation.name),
+                        StatusCode::CONFLICT,
+                    )
+                    .await;
                 }
                 Err(other) => {
                     uploads::discard(&state.config.data_dir, &stored.relative_path).await;
@@ -467,6 +640,20 @@ pub async fn submit(State(state): State<AppState>, ctx: Ctx, headers: HeaderMap,
         }
     };
     let token = greenbridge_store::new_token();
-    state.store.create_session(&token, account_id, true, &ctx.ip, &RequestContext::user_agent(&headers), now).await?;
-    Ok(with_session_cookie(Redirect::to(&format!("/account?done={detail}")).into_response(), &token, ctx.https))
+    state
+        .store
+        .create_session(
+            &token,
+            account_id,
+            true,
+            &ctx.ip,
+            &RequestContext::user_agent(&headers),
+            now,
+        )
+        .await?;
+    Ok(with_session_cookie(
+        Redirect::to(&format!("/account?done={detail}")).into_response(),
+        &token,
+        ctx.https,
+    ))
 }

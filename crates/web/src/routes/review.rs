@@ -16,15 +16,20 @@ use axum::http::{HeaderValue, header};
 use axum::response::{Html, IntoResponse, Response};
 use greenbridge_domain::region::RegionTree;
 use greenbridge_domain::role::{Permission, Role};
-use greenbridge_store::{Account, Outcome};
 use greenbridge_domain::time::format_unix_zh;
+use greenbridge_store::{Account, Outcome};
 use serde::Deserialize;
 
 /// The province a reviewer may act in; `None` for admins, who may act in all.
 fn scope(viewer: &Viewer) -> AppResult<Option<String>> {
     match viewer.account.role {
         Role::Admin => Ok(None),
-        _ => viewer.account.province_code.clone().map(Some).ok_or(AppError::Forbidden),
+        _ => viewer
+            .account
+            .province_code
+            .clone()
+            .map(Some)
+            .ok_or(AppError::Forbidden),
     }
 }
 
@@ -51,8 +56,11 @@ struct ClaimsPage {
     notice: Option<String>,
 }
 
-
-async fn claims_page(state: &AppState, auth: &Authenticated, notice: Option<String>) -> AppResult<String> {
+async fn claims_page(
+    state: &AppState,
+    auth: &Authenticated,
+    notice: Option<String>,
+) -> AppResult<String> {
     let viewer = auth.require(Permission::ReviewRegistrations)?;
     let scope = scope(viewer)?;
     let tree = RegionTree::embedded();
@@ -75,7 +83,13 @@ async fn claims_page(state: &AppState, auth: &Authenticated, notice: Option<Stri
         None => "全部省市".to_string(),
     };
     let page = Page::new(state, &auth.1, "认领申请审核").await;
-    Ok(ClaimsPage { page, items, scope_name, notice }.render()?)
+    Ok(ClaimsPage {
+        page,
+        items,
+        scope_name,
+        notice,
+    }
+    .render()?)
 }
 
 pub async fn claims(State(state): State<AppState>, auth: Authenticated) -> AppResult<Html<String>> {
@@ -89,7 +103,12 @@ pub struct DecisionForm {
     reason: String,
 }
 
-pub async fn decide(State(state): State<AppState>, auth: Authenticated, Path(id): Path<i64>, Form(form): Form<DecisionForm>) -> AppResult<Response> {
+pub async fn decide(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    Path(id): Path<i64>,
+    Form(form): Form<DecisionForm>,
+) -> AppResult<Response> {
     let viewer = auth.require(Permission::ReviewRegistrations)?.clone();
     let scope = scope(&viewer)?;
     let claim = state.store.claim(id).await?;
@@ -103,25 +122,46 @@ pub async fn decide(State(state): State<AppState>, auth: Authenticated, Path(id)
     };
     let reason: String = form.reason.trim().chars().take(500).collect();
     if !approve && reason.is_empty() {
-        return Err(AppError::bad_request("reason", "不通过时请填写理由，申请人会看到这段说明。"));
+        return Err(AppError::bad_request(
+            "reason",
+            "不通过时请填写理由，申请人会看到这段说明。",
+        ));
     }
-    let decided = state.store.decide_claim(id, approve, &reason, viewer.account.id, state.clock.unix()).await?;
+    let decided = state
+        .store
+        .decide_claim(id, approve, &reason, viewer.account.id, state.clock.unix())
+        .await?;
     audit::record(
         &state,
         &auth.1,
         Actor::account(&viewer.account),
-        if approve { "claim.approve" } else { "claim.reject" },
+        if approve {
+            "claim.approve"
+        } else {
+            "claim.reject"
+        },
         &format!("claim:{id}"),
         Outcome::Success,
-        &format!("organisation:{} account:{} {}", decided.organisation_id, decided.account_id, reason),
+        &format!(
+            "organisation:{} account:{} {}",
+            decided.organisation_id, decided.account_id, reason
+        ),
     )
     .await?;
-    let notice = if approve { "已通过认领申请，申请人已加入该单位。" } else { "已驳回认领申请，申请人会看到您填写的理由。" };
+    let notice = if approve {
+        "已通过认领申请，申请人已加入该单位。"
+    } else {
+        "已驳回认领申请，申请人会看到您填写的理由。"
+    };
     Ok(Html(claims_page(&state, &auth, Some(notice.to_string())).await?).into_response())
 }
 
 /// The licence scan of a claim, for the reviewers who decide it.
-pub async fn licence(State(state): State<AppState>, auth: Authenticated, Path(id): Path<i64>) -> AppResult<Response> {
+pub async fn licence(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
     let viewer = auth.require(Permission::ReviewRegistrations)?;
     let claim = state.store.claim(id).await?;
     if !in_scope(&scope(viewer)?, &claim.province_code) {
@@ -129,14 +169,23 @@ pub async fn licence(State(state): State<AppState>, auth: Authenticated, Path(id
     }
     let kind = FileKind::from_mime(&claim.licence_type).ok_or(AppError::NotFound)?;
     let path = state.config.data_dir.join(&claim.licence_path);
-    let bytes = tokio::fs::read(&path).await.map_err(|_| AppError::NotFound)?;
+    let bytes = tokio::fs::read(&path)
+        .await
+        .map_err(|_| AppError::NotFound)?;
     let mut response = bytes.into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(kind.mime()));
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
     headers.insert(
         header::CONTENT_DISPOSITION,
-        HeaderValue::from_str(&format!("inline; filename=\"licence-{id}.{}\"", kind.extension())).expect("ascii"),
+        HeaderValue::from_str(&format!(
+            "inline; filename=\"licence-{id}.{}\"",
+            kind.extension()
+        ))
+        .expect("ascii"),
     );
     Ok(response)
 }
@@ -157,10 +206,18 @@ async fn may_reset(state: &AppState, viewer: &Viewer, target: &Account) -> AppRe
     if target.role.is_staff() {
         return Ok(viewer.account.role == Role::Admin && target.role != Role::Admin);
     }
-    let Some(scope) = scope(viewer)? else { return Ok(true) };
+    let Some(scope) = scope(viewer)? else {
+        return Ok(true);
+    };
     let organisation_ids: Vec<i64> = match target.organisation_id {
         Some(id) => vec![id],
-        None => state.store.claims_of_account(target.id).await?.into_iter().map(|c| c.organisation_id).collect(),
+        None => state
+            .store
+            .claims_of_account(target.id)
+            .await?
+            .into_iter()
+            .map(|c| c.organisation_id)
+            .collect(),
     };
     for id in organisation_ids {
         let organisation = state.store.organisation(id).await?;
@@ -171,7 +228,11 @@ async fn may_reset(state: &AppState, viewer: &Viewer, target: &Account) -> AppRe
     Ok(false)
 }
 
-pub async fn reset_link(State(state): State<AppState>, auth: Authenticated, Path(id): Path<i64>) -> AppResult<Html<String>> {
+pub async fn reset_link(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    Path(id): Path<i64>,
+) -> AppResult<Html<String>> {
     let viewer = auth.require(Permission::ResetOtherPasswords)?.clone();
     let target = state.store.account(id).await?;
     if !may_reset(&state, &viewer, &target).await? {
@@ -179,10 +240,36 @@ pub async fn reset_link(State(state): State<AppState>, auth: Authenticated, Path
     }
     let token = greenbridge_store::new_token();
     let now = state.clock.unix();
-    state.store.create_password_reset(&token, target.id, Some(viewer.account.id), now, now + RESET_HOURS * 3600).await?;
-    audit::record(&state, &auth.1, Actor::account(&viewer.account), "account.reset_link", &format!("account:{}", target.id), Outcome::Success, "").await?;
+    state
+        .store
+        .create_password_reset(
+            &token,
+            target.id,
+            Some(viewer.account.id),
+            now,
+            now + RESET_HOURS * 3600,
+        )
+        .await?;
+    audit::record(
+        &state,
+        &auth.1,
+        Actor::account(&viewer.account),
+        "account.reset_link",
+        &format!("account:{}", target.id),
+        Outcome::Success,
+        "",
+    )
+    .await?;
     let base = state.config.public_url.clone().unwrap_or_default();
     let link = format!("{}/password/reset/{token}", base.trim_end_matches('/'));
     let page = Page::new(&state, &auth.1, "重置密码链接").await;
-    Ok(Html(ResetLinkPage { page, account: target, link, hours: RESET_HOURS }.render()?))
+    Ok(Html(
+        ResetLinkPage {
+            page,
+            account: target,
+            link,
+            hours: RESET_HOURS,
+        }
+        .render()?,
+    ))
 }

@@ -19,7 +19,11 @@ const MAX_ROWS: usize = 100;
 
 /// 404 unless an admin has the module switched on.
 pub async fn ensure_enabled(state: &AppState, module: Module) -> AppResult<()> {
-    if state.modules.is_enabled(&state.store, module).await { Ok(()) } else { Err(AppError::NotFound) }
+    if state.modules.is_enabled(&state.store, module).await {
+        Ok(())
+    } else {
+        Err(AppError::NotFound)
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -44,7 +48,11 @@ struct ServicesPage<'a> {
     systems: &'a [GovSystem],
 }
 
-pub async fn index(State(state): State<AppState>, ctx: Ctx, Query(query): Query<LookupQuery>) -> AppResult<Html<String>> {
+pub async fn index(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(query): Query<LookupQuery>,
+) -> AppResult<Html<String>> {
     ensure_enabled(&state, Module::Services).await?;
     let catalogue = HwCatalogue::embedded();
     let q = query.q.trim().chars().take(50).collect::<String>();
@@ -74,6 +82,17 @@ pub async fn index(State(state): State<AppState>, ctx: Ctx, Query(query): Query<
     results.truncate(MAX_ROWS);
     let page = Page::new(&state, &ctx, "惠企服务").await;
     Ok(Html(
-        ServicesPage { page, q, hw, categories: catalogue.categories(), searched, results, total, error, systems: gov_systems() }.render()?,
+        ServicesPage {
+            page,
+            q,
+            hw,
+            categories: catalogue.categories(),
+            searched,
+            results,
+            total,
+            error,
+            systems: gov_systems(),
+        }
+        .render()?,
     ))
 }

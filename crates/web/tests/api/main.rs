@@ -1,0 +1,22 @@
+//! Integration tests of the HTTP edge, against the real application on a local port.
+//! One binary (faster to build and link than one per file); the areas are modules.
+//!
+//! Run on SQLite: `cargo nextest run -p greenbridge-web`; on PostgreSQL, set
+//! `TEST_DATABASE_URL=postgres://postgres:postgres@127.0.0.1:5432/postgres`
+//! (each test gets its own database; see `support`).
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod forms;
+mod helpers;
+mod mail;
+mod ops;
+mod pages;
+mod register;
+
+mod accounts;
+mod admin;
+mod api_v1;
+mod claims;
+mod flows;
