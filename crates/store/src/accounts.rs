@@ -268,3 +268,16 @@ impl Store {
         )
     }
 }
+
+impl Store {
+    /// The organisation's primary account (主账号): the first one it got, by
+    /// registration or by an approved claim. Only it invites colleagues.
+    pub async fn primary_account_of(&self, organisation_id: i64) -> Result<Option<i64>> {
+        Ok(
+            sqlx::query_scalar("SELECT MIN(id) FROM accounts WHERE organisation_id = $1")
+                .bind(organisation_id)
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
+}

@@ -33,6 +33,7 @@ pub struct ClaimRow {
 }
 
 pub struct ColleagueRow {
+    pub primary: bool,
     pub display_name: String,
     pub login: String,
     pub role: &'static str,
@@ -85,11 +86,17 @@ async fn account_page(
         .as_ref()
         .map(|o| tree.full_name(&o.region_code))
         .unwrap_or_default();
+    let primary = match &organisation {
+        Some(org) => state.store.primary_account_of(org.id).await?,
+        None => None,
+    };
+    let is_primary = primary == Some(account.id);
     let mut colleagues = Vec::new();
     let mut invitations = Vec::new();
     if let Some(org) = &organisation {
         for colleague in state.store.accounts_of_organisation(org.id).await? {
             colleagues.push(ColleagueRow {
+                primary: primary == Some(colleague.id),
                 display_name: colleague.display_name,
                 login: colleague.login,
                 role: colleague.role.label_zh(),
@@ -140,7 +147,7 @@ async fn account_page(
             .last_login_at
             .map(format_unix_zh)
             .unwrap_or_default(),
-        can_invite: organisation.is_some() && viewer.can(Permission::InviteColleagues),
+        can_invite: is_primary && viewer.can(Permission::InviteColleagues),
         account,
         organisation,
         region_name,
@@ -184,6 +191,10 @@ pub async fn invite(
 ) -> AppResult<Html<String>> {
     let viewer = auth.require(Permission::InviteColleagues)?.clone();
     let organisation_id = viewer.account.organisation_id.ok_or(AppError::Forbidden)?;
+    // 主账号 / 子账号: only the organisation's first account invites.
+    if state.store.primary_account_of(organisation_id).await? != Some(viewer.account.id) {
+        return Err(AppError::Forbidden);
+    }
     let note: String = form.note.trim().chars().take(100).collect();
     let token = greenbridge_store::new_token();
     let now = state.clock.unix();

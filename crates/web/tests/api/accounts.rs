@@ -443,6 +443,13 @@ async fn invitation_link_adds_a_colleague_to_the_same_organisation_and_works_onc
         html.contains(r#"<dd id="org-name">吴江邀请测试有限公司"#),
         "{html}"
     );
+    // Only the primary account (主账号) invites; a colleague's form is absent and its
+    // POST refused.
+    assert!(!html.contains(r#"action="/account/invitations""#), "{html}");
+    let response = colleague
+        .post_form("/account/invitations", &[("note", "再邀请一位")])
+        .await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
 
     // The link is spent.
     let latecomer = Visitor::new(&app);
