@@ -42,6 +42,15 @@ pub fn open_region_names(phase: u8) -> String {
         .join("、")
 }
 
+/// What a module offers today, said plainly on its card.
+fn availability(module: Module) -> &'static str {
+    match module {
+        Module::Services => "现已开放：危险废物名录查询、政务系统指引；服务机构名录正在建设。",
+        _ if super::module_is_built(module) => "",
+        _ => "本栏目正在建设，即将开放。",
+    }
+}
+
 pub async fn home(State(state): State<AppState>, ctx: Ctx) -> AppResult<Html<String>> {
     let page = Page::new(&state, &ctx, "首页").await;
     let disabled = state.modules.disabled(&state.store).await;
@@ -55,11 +64,7 @@ pub async fn home(State(state): State<AppState>, ctx: Ctx) -> AppResult<Html<Str
                 summary: m.summary_zh(),
                 href: m.path(),
                 open,
-                status: if open {
-                    ""
-                } else {
-                    "本栏目正在建设，即将开放。"
-                },
+                status: availability(*m),
                 news: Vec::new(),
             }
         })

@@ -13,6 +13,7 @@ mod helpers;
 mod mail;
 mod ops;
 mod pages;
+mod proxy;
 mod register;
 
 mod accounts;
