@@ -14,6 +14,7 @@ mod clock;
 mod error;
 mod migrate;
 mod organisations;
+mod outbox;
 mod sessions;
 mod settings;
 
@@ -23,6 +24,7 @@ pub use claims::{Claim, ClaimStatus};
 pub use clock::Clock;
 pub use error::StoreError;
 pub use organisations::{NewOrganisation, OrgSide, Organisation};
+pub use outbox::{OutboxRow, collections};
 pub use sessions::{Invitation, SessionRow};
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};

@@ -14,11 +14,18 @@ struct Migration {
     sql: &'static str,
 }
 
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "core",
-    sql: include_str!("../migrations/0001_core.sql"),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "core",
+        sql: include_str!("../migrations/0001_core.sql"),
+    },
+    Migration {
+        version: 3,
+        name: "search_outbox",
+        sql: include_str!("../migrations/0003_search_outbox.sql"),
+    },
+];
 
 /// An arbitrary constant that names GreenBridge's migration lock on PostgreSQL, so that
 /// several instances starting together migrate one at a time.

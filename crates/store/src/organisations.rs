@@ -1,3 +1,4 @@
+use crate::outbox::collections;
 use crate::{Result, Store, StoreError};
 use greenbridge_domain::credit_code::CreditCode;
 
@@ -115,6 +116,7 @@ const ORG_COLUMNS: &str = "id, credit_code, name, side, region_code, address, co
 impl Store {
     /// Inserts an organisation; `StoreError::Conflict` when the credit code exists.
     pub async fn insert_organisation(&self, new: &NewOrganisation<'_>, now: i64) -> Result<i64> {
+        let mut tx = self.pool.begin().await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO organisations (credit_code, name, side, region_code, address, \
              contact_name, contact_phone, source, sample, created_at, updated_at) \
@@ -130,8 +132,10 @@ impl Store {
         .bind(new.source)
         .bind(i64::from(new.sample))
         .bind(now)
-        .fetch_one(&self.pool)
+        .fetch_one(&mut *tx)
         .await?;
+        crate::outbox::record(&mut tx, collections::ORGANISATIONS, &id.to_string(), now).await?;
+        tx.commit().await?;
         Ok(id)
     }
 
@@ -214,6 +218,13 @@ impl Store {
         .bind(now)
         .fetch_one(&mut *tx)
         .await?;
+        crate::outbox::record(
+            &mut tx,
+            collections::ORGANISATIONS,
+            &org_id.to_string(),
+            now,
+        )
+        .await?;
         tx.commit().await?;
         Ok((org_id, account_id))
     }
@@ -255,5 +266,35 @@ impl Store {
         .await?;
         tx.commit().await?;
         Ok((account_id, claim_id))
+    }
+}
+
+impl Store {
+    /// Organisations in id order after `after_id`: the rebuild of the search index
+    /// reads them page by page.
+    pub async fn organisations_after(
+        &self,
+        after_id: i64,
+        limit: i64,
+    ) -> Result<Vec<Organisation>> {
+        let rows: Vec<OrganisationRow> = sqlx::query_as(&format!(
+            "SELECT {ORG_COLUMNS} FROM organisations WHERE id > $1 ORDER BY id LIMIT $2"
+        ))
+        .bind(after_id)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(Organisation::try_from).collect()
+    }
+
+    /// An organisation if it exists (the indexer deletes documents whose row is gone).
+    pub async fn find_organisation(&self, id: i64) -> Result<Option<Organisation>> {
+        let row: Option<OrganisationRow> = sqlx::query_as(&format!(
+            "SELECT {ORG_COLUMNS} FROM organisations WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(Organisation::try_from).transpose()
     }
 }
