@@ -50,9 +50,14 @@ pub async fn serve(mut settings: Settings, demo: bool) -> Result<(), Failure> {
         .local_addr()
         .map_err(|e| Failure::Runtime(format!("cannot listen on {}: {e}", settings.addr)))?;
     tracing::info!("listening on http://{local}");
-    greenbridge_web::serve(listener, state)
+    // Background workers and the scheduler of this instance (every instance runs
+    // them; jobs are rows, claimed once).
+    let jobs = greenbridge_web::jobs::start(state.clone());
+    let served = greenbridge_web::serve(listener, state)
         .await
-        .map_err(|e| runtime(&settings, format!("{e:#}")))
+        .map_err(|e| runtime(&settings, format!("{e:#}")));
+    jobs.shutdown(std::time::Duration::from_secs(10)).await;
+    served
 }
 
 /// `migrate`: applies pending migrations and prints how many ran.

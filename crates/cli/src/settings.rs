@@ -37,6 +37,8 @@ pub const DEFAULT_DATABASE_FILE: &str = "greenbridge.db";
 pub const DEFAULT_REGISTRATION_PHASE: u8 = 1;
 /// Default of `mail_from`.
 pub const DEFAULT_MAIL_FROM: &str = "绿桥 <noreply@localhost>";
+/// Default of `default_review_province` (上海).
+pub const DEFAULT_REVIEW_PROVINCE: &str = greenbridge_web::config::DEFAULT_REVIEW_PROVINCE;
 /// Default of `idle_timeout_minutes`.
 pub const DEFAULT_IDLE_TIMEOUT_MINUTES: i64 = 30;
 
@@ -94,6 +96,16 @@ pub struct Settings {
     /// `mail_from` · `--mail-from` · `GREENBRIDGE_MAIL_FROM` · default
     /// `绿桥 <noreply@localhost>`. The sender of the platform's e-mail.
     pub mail_from: String,
+    /// `default_review_province` · `--default-review-province` ·
+    /// `GREENBRIDGE_DEFAULT_REVIEW_PROVINCE` · default `310000`.
+    /// The province whose association reviews registrations and claims from outside
+    /// 上海市, 江苏省 and 浙江省: `310000`, `320000` or `330000`.
+    pub default_review_province: String,
+    /// `upload_max_mb` · `--upload-max-mb` · `GREENBRIDGE_UPLOAD_MAX_MB` · default `1024`.
+    /// Largest file, in MiB, that admins may upload under 管理 → 文件管理 (training
+    /// videos, import files). Other uploads keep their own limits (licence scans: 10 MB).
+    /// Between 1 and 102400.
+    pub upload_max_mb: u64,
     /// `[footer]`: what the footer of every page says about who runs the site.
     pub footer: FooterSettings,
 }
@@ -149,6 +161,8 @@ impl fmt::Debug for Settings {
             .field("public_url", &self.public_url)
             .field("smtp_url", &self.smtp_url.as_deref().map(redact_url))
             .field("mail_from", &self.mail_from)
+            .field("default_review_province", &self.default_review_province)
+            .field("upload_max_mb", &self.upload_max_mb)
             .field("footer", &self.footer)
             .finish()
     }
@@ -181,6 +195,8 @@ pub struct FileSettings {
     pub public_url: Option<String>,
     pub smtp_url: Option<String>,
     pub mail_from: Option<String>,
+    pub default_review_province: Option<String>,
+    pub upload_max_mb: Option<i64>,
     #[serde(default)]
     pub footer: FileFooter,
 }
@@ -297,6 +313,13 @@ pub struct ServerOverrides {
     /// Sender of the platform's e-mail [default: 绿桥 <noreply@localhost>]
     #[arg(long, env = "GREENBRIDGE_MAIL_FROM", value_name = "ADDRESS")]
     pub mail_from: Option<String>,
+    /// Province whose association reviews out-of-zone items: 310000, 320000 or 330000
+    /// [default: 310000]
+    #[arg(long, env = "GREENBRIDGE_DEFAULT_REVIEW_PROVINCE", value_name = "CODE")]
+    pub default_review_province: Option<String>,
+    /// Largest file admins may upload under 文件管理, in MiB [default: 1024]
+    #[arg(long, env = "GREENBRIDGE_UPLOAD_MAX_MB", value_name = "MIB")]
+    pub upload_max_mb: Option<i64>,
     /// Footer: operator of the site (主办单位)
     #[arg(long, env = "GREENBRIDGE_FOOTER_OPERATOR", value_name = "TEXT")]
     pub footer_operator: Option<String>,
@@ -573,6 +596,45 @@ impl Settings {
         .map(|(from, _)| from)
         .unwrap_or_else(|| DEFAULT_MAIL_FROM.to_owned());
 
+        let default_review_province = match pick(
+            non_empty(server.default_review_province.clone()),
+            "--default-review-province",
+            "GREENBRIDGE_DEFAULT_REVIEW_PROVINCE",
+            non_empty(file.default_review_province),
+        ) {
+            Some((code, source)) => {
+                let code = code.trim().to_owned();
+                if !greenbridge_web::config::REVIEW_PROVINCES.contains(&code.as_str()) {
+                    return Err(invalid(
+                        "default_review_province",
+                        source,
+                        format!(
+                            "must be 310000 (上海), 320000 (江苏) or 330000 (浙江), not {code:?}"
+                        ),
+                    ));
+                }
+                code
+            }
+            None => DEFAULT_REVIEW_PROVINCE.to_owned(),
+        };
+
+        let upload_max_mb = match pick(
+            server.upload_max_mb,
+            "--upload-max-mb",
+            "GREENBRIDGE_UPLOAD_MAX_MB",
+            file.upload_max_mb,
+        ) {
+            Some((mb @ 1..=102_400, _)) => mb as u64,
+            Some((mb, source)) => {
+                return Err(invalid(
+                    "upload_max_mb",
+                    source,
+                    format!("must be between 1 and 102400 (100 GiB), not {mb}"),
+                ));
+            }
+            None => greenbridge_web::config::DEFAULT_UPLOAD_MAX_MB,
+        };
+
         let defaults = FooterSettings::default();
         let text =
             |overridden: &Option<String>, flag, env, from_file: Option<String>, default: String| {
@@ -623,6 +685,8 @@ impl Settings {
             public_url,
             smtp_url,
             mail_from,
+            default_review_province,
+            upload_max_mb,
             footer,
         })
     }
@@ -658,6 +722,8 @@ impl Settings {
         config.public_url = self.public_url.clone();
         config.smtp_url = self.smtp_url.clone();
         config.mail_from = self.mail_from.clone();
+        config.default_review_province = self.default_review_province.clone();
+        config.upload_max_mb = self.upload_max_mb;
         config.footer = Footer {
             operator: self.footer.operator.clone(),
             guidance: self.footer.guidance.clone(),
@@ -869,6 +935,68 @@ mod tests {
             .expect_err("wrong type")
             .to_string();
         assert!(error.contains("gb.toml, line 1"), "{error}");
+    }
+
+    #[test]
+    fn the_admin_upload_limit_defaults_to_a_gibibyte_and_must_be_positive() {
+        let settings = resolve(
+            FileSettings::default(),
+            GlobalOverrides::default(),
+            ServerOverrides::default(),
+        );
+        assert_eq!(settings.upload_max_mb, 1024);
+        let settings = resolve(
+            file("upload_max_mb = 600"),
+            GlobalOverrides::default(),
+            ServerOverrides::default(),
+        );
+        assert_eq!(settings.web_config().upload_max_mb, 600);
+        let error = resolve_err(
+            FileSettings::default(),
+            GlobalOverrides::default(),
+            ServerOverrides {
+                upload_max_mb: Some(0),
+                ..ServerOverrides::default()
+            },
+        );
+        assert!(error.contains("GREENBRIDGE_UPLOAD_MAX_MB"), "{error}");
+    }
+
+    #[test]
+    fn the_default_review_province_is_shanghai_and_must_be_one_of_the_three() {
+        let settings = resolve(
+            FileSettings::default(),
+            GlobalOverrides::default(),
+            ServerOverrides::default(),
+        );
+        assert_eq!(settings.default_review_province, "310000");
+        assert_eq!(settings.web_config().default_review_province, "310000");
+
+        let settings = resolve(
+            file("default_review_province = \"330000\""),
+            GlobalOverrides::default(),
+            ServerOverrides::default(),
+        );
+        assert_eq!(settings.default_review_province, "330000");
+
+        let error = resolve_err(
+            file("default_review_province = \"110000\""),
+            GlobalOverrides::default(),
+            ServerOverrides::default(),
+        );
+        assert!(error.contains("default_review_province"), "{error}");
+        let error = resolve_err(
+            FileSettings::default(),
+            GlobalOverrides::default(),
+            ServerOverrides {
+                default_review_province: Some("上海".into()),
+                ..ServerOverrides::default()
+            },
+        );
+        assert!(
+            error.contains("GREENBRIDGE_DEFAULT_REVIEW_PROVINCE"),
+            "{error}"
+        );
     }
 
     #[test]

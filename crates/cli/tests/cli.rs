@@ -410,3 +410,48 @@ fn audit_records_younger_than_180_days_cannot_be_purged() {
         stdout(&output)
     );
 }
+
+#[test]
+fn serve_runs_the_periodic_jobs_in_the_background() {
+    let workspace = Workspace::new();
+    let mut child = workspace
+        .command(&["serve", "--addr", "127.0.0.1:0"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
+    loop {
+        let Some(Ok(line)) = lines.next() else {
+            let _ = child.kill();
+            panic!("serve stopped before listening");
+        };
+        if line.contains("listening on http://") {
+            break;
+        }
+    }
+    // Keep reading the log so that the server never blocks on a full pipe.
+    let drain = std::thread::spawn(move || lines.map_while(Result::ok).count());
+    let (runtime, store) = workspace.store();
+    let started = Instant::now();
+    let done = loop {
+        let done = runtime
+            .block_on(store.count_jobs(&greenbridge_store::JobFilter {
+                status: Some(greenbridge_store::JobStatus::Done),
+                kind: Some("sessions.purge".into()),
+            }))
+            .expect("count jobs");
+        if done > 0 || started.elapsed() > Duration::from_secs(20) {
+            break done;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = drain.join();
+    assert_eq!(
+        done, 1,
+        "the scheduler enqueued sessions.purge and a worker ran it"
+    );
+}

@@ -16,6 +16,7 @@ mod text;
 
 pub mod account;
 pub mod credit_code;
+pub mod file_kind;
 pub mod gov_system;
 pub mod hw;
 pub mod module;
@@ -31,6 +32,7 @@ pub use account::{
     PasswordPolicy, PersonName, TextFieldError, check_password,
 };
 pub use credit_code::{CREDIT_CODE_LEN, CreditCode, CreditCodeError};
+pub use file_kind::FileKind;
 pub use hw::{
     AliasTarget, HwCatalogue, HwCategory, HwCategoryEntry, HwCategoryError, WasteAlias, WasteCode,
     WasteCodeEntry, WasteCodeError,

@@ -31,7 +31,7 @@ pub struct AuditEntry<'a> {
     pub actor_login: Option<&'a str>,
     pub actor_role: Option<&'a str>,
     pub ip: &'a str,
-    /// A dotted verb such as `auth.login`, `claim.approve`, `module.switch`.
+    /// A dotted verb such as `auth.login`, `review.approve`, `module.switch`.
     pub action: &'a str,
     /// What the action was done to, e.g. `account:12`, `organisation:913…`.
     pub target: &'a str,

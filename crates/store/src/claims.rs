@@ -92,6 +92,7 @@ const CLAIM_COLUMNS: &str = "id, organisation_id, account_id, province_code, lic
     licence_type, status, reason, decided_by, decided_at, created_at";
 
 impl Store {
+    /// Files a claim and puts it in the review queue of `province_code`.
     pub async fn insert_claim(
         &self,
         organisation_id: i64,
@@ -101,18 +102,19 @@ impl Store {
         licence_type: &str,
         now: i64,
     ) -> Result<i64> {
-        Ok(sqlx::query_scalar(
-            "INSERT INTO claims (organisation_id, account_id, province_code, licence_path, licence_type, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        let mut tx = self.pool.begin().await?;
+        let id = insert_claim_and_review(
+            &mut tx,
+            organisation_id,
+            account_id,
+            province_code,
+            licence_path,
+            licence_type,
+            now,
         )
-        .bind(organisation_id)
-        .bind(account_id)
-        .bind(province_code)
-        .bind(licence_path)
-        .bind(licence_type)
-        .bind(now)
-        .fetch_one(&self.pool)
-        .await?)
+        .await?;
+        tx.commit().await?;
+        Ok(id)
     }
 
     pub async fn claim(&self, id: i64) -> Result<Claim> {
@@ -152,7 +154,8 @@ impl Store {
         rows.into_iter().map(Claim::try_from).collect()
     }
 
-    /// Decides a pending claim; on approval the claimant joins the organisation in the
+    /// Decides a pending claim through the review queue (see
+    /// [`Store::decide_review`]); on approval the claimant joins the organisation in the
     /// same transaction. `NotFound` when the claim is not pending any more.
     pub async fn decide_claim(
         &self,
@@ -162,40 +165,95 @@ impl Store {
         decided_by: i64,
         now: i64,
     ) -> Result<Claim> {
-        let mut tx = self.pool.begin().await?;
-        let status = if approve {
-            ClaimStatus::Approved
-        } else {
-            ClaimStatus::Rejected
-        };
-        let done = sqlx::query(
-            "UPDATE claims SET status = $1, reason = $2, decided_by = $3, decided_at = $4 \
-             WHERE id = $5 AND status = 'pending'",
-        )
-        .bind(status.as_str())
-        .bind(reason)
-        .bind(decided_by)
-        .bind(now)
-        .bind(claim_id)
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        let row: ClaimRow =
-            sqlx::query_as(&format!("SELECT {CLAIM_COLUMNS} FROM claims WHERE id = $1"))
-                .bind(claim_id)
-                .fetch_one(&mut *tx)
-                .await?;
-        if approve {
-            sqlx::query("UPDATE accounts SET organisation_id = $1, updated_at = $2 WHERE id = $3")
-                .bind(row.organisation_id)
-                .bind(now)
-                .bind(row.account_id)
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
-        row.try_into()
+        let item = self
+            .latest_review_of(crate::ReviewKind::Claim, "claim", claim_id)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        self.decide_review(item.id, approve, reason, decided_by, now)
+            .await?;
+        self.claim(claim_id).await
     }
+}
+
+/// Applies a decision to a pending claim inside the review queue's transaction: the
+/// claim's status and reason, and on approval the claimant's membership.
+pub(crate) async fn apply_decision(
+    conn: &mut sqlx::AnyConnection,
+    claim_id: i64,
+    approve: bool,
+    reason: &str,
+    decided_by: i64,
+    now: i64,
+) -> Result<()> {
+    let status = if approve {
+        ClaimStatus::Approved
+    } else {
+        ClaimStatus::Rejected
+    };
+    let done = sqlx::query(
+        "UPDATE claims SET status = $1, reason = $2, decided_by = $3, decided_at = $4 \
+         WHERE id = $5 AND status = 'pending'",
+    )
+    .bind(status.as_str())
+    .bind(reason)
+    .bind(decided_by)
+    .bind(now)
+    .bind(claim_id)
+    .execute(&mut *conn)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
+    if approve {
+        let (organisation_id, account_id): (i64, i64) =
+            sqlx::query_as("SELECT organisation_id, account_id FROM claims WHERE id = $1")
+                .bind(claim_id)
+                .fetch_one(&mut *conn)
+                .await?;
+        sqlx::query("UPDATE accounts SET organisation_id = $1, updated_at = $2 WHERE id = $3")
+            .bind(organisation_id)
+            .bind(now)
+            .bind(account_id)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Inserts a claim and its review item on `conn` (inside the caller's transaction).
+pub(crate) async fn insert_claim_and_review(
+    conn: &mut sqlx::AnyConnection,
+    organisation_id: i64,
+    account_id: i64,
+    province_code: &str,
+    licence_path: &str,
+    licence_type: &str,
+    now: i64,
+) -> Result<i64> {
+    let claim_id: i64 = sqlx::query_scalar(
+        "INSERT INTO claims (organisation_id, account_id, province_code, licence_path, licence_type, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+    )
+    .bind(organisation_id)
+    .bind(account_id)
+    .bind(province_code)
+    .bind(licence_path)
+    .bind(licence_type)
+    .bind(now)
+    .fetch_one(&mut *conn)
+    .await?;
+    crate::reviews::insert_review(
+        conn,
+        &crate::NewReviewItem {
+            kind: crate::ReviewKind::Claim,
+            subject_type: "claim",
+            subject_id: claim_id,
+            organisation_id: Some(organisation_id),
+            province_code,
+            submitted_by: Some(account_id),
+        },
+        now,
+    )
+    .await?;
+    Ok(claim_id)
 }

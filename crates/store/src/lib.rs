@@ -9,12 +9,17 @@
 
 mod accounts;
 mod audit;
+pub mod blob;
 mod claims;
 mod clock;
 mod error;
+mod files;
+mod jobs;
 mod migrate;
+mod notifications;
 mod organisations;
 mod outbox;
+mod reviews;
 mod sessions;
 mod settings;
 
@@ -23,8 +28,15 @@ pub use audit::{AuditEntry, AuditFilter, AuditRecord, Outcome};
 pub use claims::{Claim, ClaimStatus};
 pub use clock::Clock;
 pub use error::StoreError;
+pub use files::{FILE_NAME_MAX, FileRecord, NewFile, clean_file_name};
+pub use jobs::{
+    BACKOFF_BASE_SECS, BACKOFF_MAX_SECS, DEFAULT_MAX_ATTEMPTS, Job, JobFilter, JobStatus, NewJob,
+    backoff_secs,
+};
+pub use notifications::{EmailMode, Notification};
 pub use organisations::{NewOrganisation, OrgSide, Organisation};
 pub use outbox::{OutboxRow, collections};
+pub use reviews::{NewReviewItem, ReviewFilter, ReviewItem, ReviewKind, ReviewStatus};
 pub use sessions::{Invitation, SessionRow};
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};

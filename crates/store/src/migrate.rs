@@ -21,9 +21,24 @@ const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0001_core.sql"),
     },
     Migration {
+        version: 2,
+        name: "jobs",
+        sql: include_str!("../migrations/0002_jobs.sql"),
+    },
+    Migration {
         version: 3,
         name: "search_outbox",
         sql: include_str!("../migrations/0003_search_outbox.sql"),
+    },
+    Migration {
+        version: 4,
+        name: "notifications_reviews",
+        sql: include_str!("../migrations/0004_notifications_reviews.sql"),
+    },
+    Migration {
+        version: 5,
+        name: "files",
+        sql: include_str!("../migrations/0005_files.sql"),
     },
 ];
 

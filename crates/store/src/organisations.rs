@@ -252,17 +252,16 @@ impl Store {
         .bind(now)
         .fetch_one(&mut *tx)
         .await?;
-        let claim_id: i64 = sqlx::query_scalar(
-            "INSERT INTO claims (organisation_id, account_id, province_code, licence_path, licence_type, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        // The claim and its review item (routed to `province_code`) in one go.
+        let claim_id = crate::claims::insert_claim_and_review(
+            &mut tx,
+            organisation_id,
+            account_id,
+            province_code,
+            licence_path,
+            licence_type,
+            now,
         )
-        .bind(organisation_id)
-        .bind(account_id)
-        .bind(province_code)
-        .bind(licence_path)
-        .bind(licence_type)
-        .bind(now)
-        .fetch_one(&mut *tx)
         .await?;
         tx.commit().await?;
         Ok((account_id, claim_id))

@@ -312,3 +312,15 @@ impl Store {
         Ok(Some(account_id))
     }
 }
+
+impl Store {
+    /// Deletes login failures recorded before `before` (the lock-outs look back 15
+    /// minutes; the scheduled purge keeps a day); returns how many.
+    pub async fn purge_login_failures(&self, before: i64) -> Result<u64> {
+        Ok(sqlx::query("DELETE FROM login_failures WHERE at < $1")
+            .bind(before)
+            .execute(&self.pool)
+            .await?
+            .rows_affected())
+    }
+}

@@ -5,6 +5,14 @@
 use std::path::PathBuf;
 use time::Date;
 
+/// The provinces whose associations review: 上海, 江苏, 浙江.
+pub const REVIEW_PROVINCES: [&str; 3] = ["310000", "320000", "330000"];
+/// Default of [`Config::default_review_province`]: 上海.
+pub const DEFAULT_REVIEW_PROVINCE: &str = "310000";
+
+/// Default of [`Config::upload_max_mb`]: 1 GiB (training videos).
+pub const DEFAULT_UPLOAD_MAX_MB: u64 = 1024;
+
 #[derive(Clone)]
 pub struct Config {
     /// Directory for the platform's state: database file, uploads, indexes.
@@ -30,7 +38,16 @@ pub struct Config {
     pub smtp_url: Option<String>,
     /// The `From:` of the platform's e-mail.
     pub mail_from: String,
+    /// The province (`310000`, `320000` or `330000`) whose association reviews what
+    /// lies outside the zone's three provinces (e.g. a supplier from elsewhere).
+    pub default_review_province: String,
+    /// Largest file the admins' generic upload (`/admin/files`) accepts, in MiB. Other
+    /// upload routes have fixed limits of their own (a licence scan: 10 MB).
+    pub upload_max_mb: u64,
     pub footer: Footer,
+    /// How often (milliseconds) this instance applies new outbox rows to its search
+    /// indexes: the most a change made through another instance takes to be found.
+    pub search_interval_ms: u64,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -86,7 +103,10 @@ impl Config {
             public_url: None,
             smtp_url: None,
             mail_from: "绿桥 <noreply@localhost>".into(),
+            default_review_province: DEFAULT_REVIEW_PROVINCE.into(),
+            upload_max_mb: DEFAULT_UPLOAD_MAX_MB,
             footer: Footer::default(),
+            search_interval_ms: 1000,
         }
     }
 }

@@ -8,13 +8,18 @@
 pub mod audit;
 pub mod config;
 pub mod context;
+pub mod downloads;
 pub mod error;
 pub mod errors;
+pub mod jobs;
 pub mod mail;
 pub mod metrics;
+pub mod notify;
 pub mod page;
 pub mod password;
+pub mod review_queue;
 pub mod routes;
+pub mod sanitize;
 pub mod state;
 pub mod uploads;
 
@@ -42,15 +47,30 @@ pub async fn build_state(store: Store, config: Config) -> anyhow::Result<AppStat
         .setting_or_insert("security.signing_key", greenbridge_store::new_token)
         .await
         .context("cannot read the signing key")?;
-    Ok(AppState {
-        store,
+    let state = AppState {
+        store: store.clone(),
         clock,
         signing_key: Arc::from(key.into_bytes().into_boxed_slice()),
         metrics: Arc::default(),
         modules: Arc::new(ModuleSwitches::new()),
         mailer: mail::Mailer::from_config(&config)?.map(Arc::new),
+        files: Arc::new(
+            greenbridge_store::blob::LocalFileStore::open_dir(config.data_dir.join("files"))
+                .context("cannot open the file store under the data directory")?,
+        ),
+        search: Arc::new(
+            greenbridge_search::Indexer::open(store.clone(), &config.data_dir)
+                .context("cannot open the search indexes under the data directory")?,
+        ),
         config: Arc::new(config),
-    })
+    };
+    // Brought up to date (or rebuilt) before the first request is answered.
+    state
+        .search
+        .catch_up()
+        .await
+        .context("cannot bring the search indexes up to date")?;
+    Ok(state)
 }
 
 /// The whole application as one router.
@@ -114,12 +134,18 @@ async fn record_metrics(State(state): State<AppState>, request: Request, next: N
 }
 
 /// Serves until Ctrl-C or SIGTERM.
+/// Also keeps this instance's search indexes following the outbox while it serves.
 pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> anyhow::Result<()> {
+    let indexing = state.search.spawn(std::time::Duration::from_millis(
+        state.config.search_interval_ms,
+    ));
     let app = app(state).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app)
+    let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await
-        .context("server failed")
+        .context("server failed");
+    indexing.abort();
+    served
 }
 
 async fn shutdown_signal() {

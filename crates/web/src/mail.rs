@@ -3,7 +3,8 @@
 //! pointed elsewhere by whoever sends the request.
 
 use anyhow::Context as _;
-use lettre::message::{Mailbox, header::ContentType};
+use lettre::message::Mailbox;
+use lettre::message::header::{ContentType, Header, HeaderName, HeaderValue};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use std::time::Duration;
 
@@ -44,17 +45,70 @@ impl Mailer {
     }
 
     pub async fn send(&self, to: &str, subject: &str, body: String) -> anyhow::Result<()> {
-        let message = Message::builder()
+        self.send_with_unsubscribe(to, subject, body, None).await
+    }
+
+    /// Sends a message; with `unsubscribe` (an absolute URL) it carries the
+    /// `List-Unsubscribe` header and, for one-click unsubscription (RFC 8058),
+    /// `List-Unsubscribe-Post: List-Unsubscribe=One-Click`.
+    pub async fn send_with_unsubscribe(
+        &self,
+        to: &str,
+        subject: &str,
+        body: String,
+        unsubscribe: Option<&str>,
+    ) -> anyhow::Result<()> {
+        let mut builder = Message::builder()
             .from(self.from.clone())
             .to(to.parse().context("recipient address")?)
             .subject(subject)
-            .header(ContentType::TEXT_PLAIN)
-            .body(body)
-            .context("building the message")?;
+            .header(ContentType::TEXT_PLAIN);
+        if let Some(url) = unsubscribe {
+            builder = builder
+                .header(ListUnsubscribe(format!("<{url}>")))
+                .header(ListUnsubscribePost);
+        }
+        let message = builder.body(body).context("building the message")?;
         self.transport
             .send(message)
             .await
             .context("sending the message")?;
         Ok(())
+    }
+}
+
+/// `List-Unsubscribe: <https://…/unsubscribe/TOKEN>` (RFC 2369).
+#[derive(Clone)]
+struct ListUnsubscribe(String);
+
+impl Header for ListUnsubscribe {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("List-Unsubscribe")
+    }
+
+    fn parse(s: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(ListUnsubscribe(s.to_string()))
+    }
+
+    fn display(&self) -> HeaderValue {
+        HeaderValue::new(Self::name(), self.0.clone())
+    }
+}
+
+/// `List-Unsubscribe-Post: List-Unsubscribe=One-Click` (RFC 8058).
+#[derive(Clone)]
+struct ListUnsubscribePost;
+
+impl Header for ListUnsubscribePost {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("List-Unsubscribe-Post")
+    }
+
+    fn parse(_: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(ListUnsubscribePost)
+    }
+
+    fn display(&self) -> HeaderValue {
+        HeaderValue::new(Self::name(), "List-Unsubscribe=One-Click".to_string())
     }
 }

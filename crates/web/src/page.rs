@@ -20,6 +20,8 @@ pub struct ViewerSummary {
     pub role_label: &'static str,
     pub is_admin: bool,
     pub can_review: bool,
+    /// Unread notifications, shown as 收件箱(N) in the header.
+    pub unread: i64,
 }
 
 #[derive(Clone, Debug)]
@@ -45,15 +47,29 @@ impl Page {
                 current: ctx.path.starts_with(m.path()),
             })
             .collect();
+        let mut viewer = ctx.viewer.as_ref().map(|v| ViewerSummary {
+            display_name: v.account.display_name.clone(),
+            role_label: v.account.role.label_zh(),
+            is_admin: v.account.role == Role::Admin,
+            can_review: v.can(Permission::ReviewRegistrations),
+            unread: 0,
+        });
+        if let Some(summary) = viewer.as_mut() {
+            // One indexed COUNT, only for logged-in viewers; a failure shows 0.
+            let account_id = ctx.viewer.as_ref().map_or(0, |v| v.account.id);
+            summary.unread = state
+                .store
+                .unread_count(account_id)
+                .await
+                .unwrap_or_else(|error| {
+                    tracing::warn!(%error, "cannot count unread notifications");
+                    0
+                });
+        }
         Page {
             title: title.into(),
             nav,
-            viewer: ctx.viewer.as_ref().map(|v| ViewerSummary {
-                display_name: v.account.display_name.clone(),
-                role_label: v.account.role.label_zh(),
-                is_admin: v.account.role == Role::Admin,
-                can_review: v.can(Permission::ReviewRegistrations),
-            }),
+            viewer,
             csrf: ctx.csrf_token.clone(),
             display: ctx.display,
             footer: state.config.footer.clone(),

@@ -18,6 +18,10 @@ pub struct AppState {
     pub modules: Arc<ModuleSwitches>,
     /// Present when a mail server and the public address are configured.
     pub mailer: Option<Arc<crate::mail::Mailer>>,
+    /// This instance's search indexes, fed from the database's outbox.
+    pub search: Arc<greenbridge_search::Indexer>,
+    /// Where uploaded files' bytes live (`<data>/files`); metadata is in `files`.
+    pub files: Arc<dyn greenbridge_store::blob::FileStore>,
 }
 
 /// Which modules an admin has switched off. Read from the database at most every few

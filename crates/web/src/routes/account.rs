@@ -17,7 +17,9 @@ use greenbridge_domain::account::{LoginName, PersonName, check_password};
 use greenbridge_domain::region::RegionTree;
 use greenbridge_domain::role::{Permission, Role};
 use greenbridge_domain::time::format_unix_zh;
-use greenbridge_store::{Account, Claim, NewAccount, OrgSide, Organisation, Outcome, StoreError};
+use greenbridge_store::{
+    Account, Claim, NewAccount, OrgSide, Organisation, Outcome, ReviewKind, StoreError,
+};
 use serde::Deserialize;
 
 /// How long an invitation link stays valid.
@@ -62,6 +64,9 @@ struct AccountPage {
     notice: Option<&'static str>,
     new_invitation_link: Option<String>,
     last_login: String,
+    /// The verification of the organisation: 待审核 / 未通过 and the reason, when it
+    /// is not verified.
+    verification: Option<(&'static str, String)>,
 }
 
 #[derive(Deserialize)]
@@ -91,6 +96,14 @@ async fn account_page(
         None => None,
     };
     let is_primary = primary == Some(account.id);
+    let verification = match &organisation {
+        Some(org) if !org.verified => state
+            .store
+            .latest_review_of(ReviewKind::Registration, "organisation", org.id)
+            .await?
+            .map(|item| (item.status.label_zh(), item.reason)),
+        _ => None,
+    };
     let mut colleagues = Vec::new();
     let mut invitations = Vec::new();
     if let Some(org) = &organisation {
@@ -156,6 +169,7 @@ async fn account_page(
         claims,
         notice,
         new_invitation_link,
+        verification,
     }
     .render()?)
 }

@@ -4,10 +4,13 @@
 
 mod account;
 mod admin;
+mod admin_jobs;
 mod api;
 mod auth;
 mod display;
+mod files;
 mod home;
+mod inbox;
 mod ops;
 mod register;
 mod review;
@@ -72,6 +75,20 @@ pub fn router() -> Router<AppState> {
             "/account/second-factor",
             get(auth::enrol_form).post(auth::enrol),
         )
+        .route("/inbox", get(inbox::index))
+        .route("/inbox/read-all", post(inbox::mark_all_read))
+        .route("/inbox/{id}", get(inbox::show))
+        .route("/inbox/{id}/read", post(inbox::mark_read))
+        .route(
+            "/account/notifications",
+            get(inbox::settings).post(inbox::save_settings),
+        )
+        .route(
+            "/unsubscribe/{token}",
+            get(inbox::unsubscribe_form).post(inbox::unsubscribe),
+        )
+        .route("/review", get(review::queue))
+        .route("/review/{id}", post(review::decide_item))
         .route("/review/claims", get(review::claims))
         .route("/review/claims/{id}", post(review::decide))
         .route("/review/claims/{id}/licence", get(review::licence))
@@ -88,5 +105,16 @@ pub fn router() -> Router<AppState> {
         )
         .route("/admin/audit", get(admin::audit))
         .route("/admin/audit.csv", get(admin::audit_csv))
+        .route(
+            "/admin/files",
+            get(files::list)
+                .post(files::upload)
+                .layer(axum::extract::DefaultBodyLimit::disable()),
+        )
+        .route("/admin/files/{id}", get(files::download))
+        .route("/admin/jobs", get(admin_jobs::list))
+        .route("/admin/jobs/{id}", get(admin_jobs::detail))
+        .route("/admin/jobs/{id}/retry", post(admin_jobs::retry))
+        .route("/admin/jobs/{id}/cancel", post(admin_jobs::cancel))
         .nest("/api/v1", api::router())
 }

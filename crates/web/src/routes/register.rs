@@ -13,10 +13,11 @@ use crate::error::{AppError, AppResult};
 use crate::errors::rendered;
 use crate::page::Page;
 use crate::password;
+use crate::review_queue;
 use crate::routes::auth::with_session_cookie;
 use crate::routes::home::open_region_names;
 use crate::state::AppState;
-use crate::uploads::{self, FileKind, UploadError};
+use crate::uploads::{self, FileKind, UploadError, UploadPolicy};
 use askama::Template;
 use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -29,13 +30,19 @@ use greenbridge_store::{NewAccount, NewOrganisation, OrgSide, Organisation, Outc
 
 /// Largest business-licence scan accepted.
 pub const LICENCE_LIMIT: u64 = 10 * 1024 * 1024;
-const LICENCE_KINDS: &[FileKind] = &[FileKind::Pdf, FileKind::Jpeg, FileKind::Png];
+/// A business-licence scan: a PDF or a photo, at most [`LICENCE_LIMIT`].
+pub const LICENCE_POLICY: UploadPolicy = UploadPolicy {
+    allowed: &[FileKind::Pdf, FileKind::Jpeg, FileKind::Png],
+    max_bytes: LICENCE_LIMIT,
+};
+/// Key prefix of licence scans in the file store.
+const LICENCE_KEY_PREFIX: &str = "claims";
 const REGION_LEVELS: [&str; 4] = ["省级", "地市级", "区县级", "乡镇/街道"];
 
 /// The registration route takes a licence scan, so its body may be larger than a
 /// plain form's; the upload itself is still capped at [`LICENCE_LIMIT`].
 pub fn upload_limit() -> DefaultBodyLimit {
-    DefaultBodyLimit::max(LICENCE_LIMIT as usize + 256 * 1024)
+    DefaultBodyLimit::max(LICENCE_POLICY.body_limit())
 }
 
 #[derive(Template)]
@@ -367,10 +374,6 @@ fn validate(
     })
 }
 
-fn province_of(region_code: &str) -> String {
-    format!("{}0000", &region_code[..2.min(region_code.len())])
-}
-
 fn role_for(side: OrgSide) -> Role {
     match side {
         OrgSide::Demand => Role::DemandEnterprise,
@@ -413,17 +416,11 @@ pub async fn submit(
                 }
             }
             if valid.is_some() && existing.is_some() {
-                match uploads::store_field(
-                    field,
-                    &state.config.data_dir,
-                    "claims",
-                    LICENCE_KINDS,
-                    LICENCE_LIMIT,
-                )
-                .await
+                match uploads::receive(&state, field, &LICENCE_POLICY, LICENCE_KEY_PREFIX, None)
+                    .await
                 {
                     Ok(stored) => stored_licence = Some(stored),
-                    Err(UploadError::Io(e)) => return Err(AppError::Internal(e.into())),
+                    Err(UploadError::Internal(e)) => return Err(AppError::Internal(e)),
                     Err(e) => errors.licence = Some(format!("营业执照扫描件：{e}")),
                 }
             }
@@ -454,7 +451,7 @@ pub async fn submit(
     if typed.action != "register" {
         // The region "refresh" button: show the form again with the next level.
         if let Some(stored) = stored_licence {
-            uploads::discard(&state.config.data_dir, &stored.relative_path).await;
+            uploads::discard(&state, &stored).await;
         }
         return render(
             &state,
@@ -475,7 +472,7 @@ pub async fn submit(
     }
     let Some(valid) = valid.filter(|_| !errors.any()) else {
         if let Some(stored) = stored_licence {
-            uploads::discard(&state.config.data_dir, &stored.relative_path).await;
+            uploads::discard(&state, &stored).await;
         }
         let claim_of = existing.map(|o| o.name);
         return render(
@@ -496,7 +493,7 @@ pub async fn submit(
         .is_some()
     {
         if let Some(stored) = stored_licence {
-            uploads::discard(&state.config.data_dir, &stored.relative_path).await;
+            uploads::discard(&state, &stored).await;
         }
         errors.login = Some("该手机号码或邮箱已注册，请直接登录；忘记密码可以重新设置。".into());
         let claim_of = existing.map(|o| o.name);
@@ -547,6 +544,9 @@ pub async fn submit(
                         valid.credit_code.as_str(),
                     )
                     .await?;
+                    // Its association verifies it (the verified mark on /account).
+                    review_queue::submit_registration(&state, org_id, &valid.region, account_id)
+                        .await?;
                     (account_id, "registered")
                 }
                 Err(StoreError::Conflict) => {
@@ -592,20 +592,22 @@ pub async fn submit(
                 province_code: None,
                 password_hash: &password_hash,
             };
-            let province = province_of(&organisation.region_code);
+            let province = review_queue::route_province(&state.config, &organisation.region_code);
             match state
                 .store
                 .register_claimant(
                     &account,
                     organisation.id,
                     &province,
-                    &stored.relative_path,
+                    &stored.storage_key,
                     stored.kind.mime(),
                     now,
                 )
                 .await
             {
                 Ok((account_id, claim_id)) => {
+                    // Uploaded before the account existed: now it is the claimant's.
+                    state.store.set_file_owner(stored.id, account_id).await?;
                     audit::record(
                         &state,
                         &ctx,
@@ -619,7 +621,7 @@ pub async fn submit(
                     (account_id, "claim")
                 }
                 Err(StoreError::Conflict) => {
-                    uploads::discard(&state.config.data_dir, &stored.relative_path).await;
+                    uploads::discard(&state, &stored).await;
                     errors.login = Some("该手机号码或邮箱已注册，请直接登录。".into());
                     return render(
                         &state,
@@ -633,7 +635,7 @@ pub async fn submit(
                     .await;
                 }
                 Err(other) => {
-                    uploads::discard(&state.config.data_dir, &stored.relative_path).await;
+                    uploads::discard(&state, &stored).await;
                     return Err(other.into());
                 }
             }

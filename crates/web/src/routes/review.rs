@@ -1,41 +1,28 @@
-//! Reviewers' pages: organisation claims of their own province, and one-time
-//! password-reset links for accounts they are responsible for. Admins see every
-//! province. Anything outside the reviewer's province answers 404.
+//! Reviewers' pages: the review queue of their own province (`/review`: registrations
+//! to verify, organisation claims, later profiles, demands and FAQ answers), the claims
+//! page with the licence scans (`/review/claims`, deciding through the same queue), and
+//! one-time password-reset links for accounts they are responsible for. Admins see
+//! every province. Anything outside the reviewer's province answers 404.
 
 use crate::audit::{self, Actor};
 use crate::context::{Authenticated, Viewer};
+use crate::downloads;
 use crate::error::{AppError, AppResult};
 use crate::page::Page;
+use crate::review_queue;
+use crate::review_queue::{in_scope, scope};
 use crate::routes::account::RESET_HOURS;
 use crate::state::AppState;
-use crate::uploads::FileKind;
 use askama::Template;
 use axum::Form;
-use axum::extract::{Path, State};
-use axum::http::{HeaderValue, header};
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
 use axum::response::{Html, IntoResponse, Response};
 use greenbridge_domain::region::RegionTree;
 use greenbridge_domain::role::{Permission, Role};
 use greenbridge_domain::time::format_unix_zh;
-use greenbridge_store::{Account, Outcome};
+use greenbridge_store::{Account, Outcome, ReviewFilter, ReviewItem, ReviewKind, ReviewStatus};
 use serde::Deserialize;
-
-/// The province a reviewer may act in; `None` for admins, who may act in all.
-fn scope(viewer: &Viewer) -> AppResult<Option<String>> {
-    match viewer.account.role {
-        Role::Admin => Ok(None),
-        _ => viewer
-            .account
-            .province_code
-            .clone()
-            .map(Some)
-            .ok_or(AppError::Forbidden),
-    }
-}
-
-fn in_scope(scope: &Option<String>, province: &str) -> bool {
-    scope.as_deref().is_none_or(|p| p == province)
-}
 
 pub struct ClaimItem {
     pub id: i64,
@@ -98,11 +85,13 @@ pub async fn claims(State(state): State<AppState>, auth: Authenticated) -> AppRe
 
 #[derive(Deserialize)]
 pub struct DecisionForm {
+    #[serde(default)]
     decision: String,
     #[serde(default)]
     reason: String,
 }
 
+/// Decides a claim (by claim id) through the review queue.
 pub async fn decide(
     State(state): State<AppState>,
     auth: Authenticated,
@@ -110,45 +99,21 @@ pub async fn decide(
     Form(form): Form<DecisionForm>,
 ) -> AppResult<Response> {
     let viewer = auth.require(Permission::ReviewRegistrations)?.clone();
-    let scope = scope(&viewer)?;
-    let claim = state.store.claim(id).await?;
-    if !in_scope(&scope, &claim.province_code) {
-        return Err(AppError::NotFound);
-    }
-    let approve = match form.decision.as_str() {
-        "approve" => true,
-        "reject" => false,
-        _ => return Err(AppError::bad_request("decision", "请选择通过或不通过")),
-    };
-    let reason: String = form.reason.trim().chars().take(500).collect();
-    if !approve && reason.is_empty() {
-        return Err(AppError::bad_request(
-            "reason",
-            "不通过时请填写理由，申请人会看到这段说明。",
-        ));
-    }
-    let decided = state
+    let item = state
         .store
-        .decide_claim(id, approve, &reason, viewer.account.id, state.clock.unix())
-        .await?;
-    audit::record(
+        .latest_review_of(ReviewKind::Claim, "claim", id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let decided = review_queue::decide(
         &state,
         &auth.1,
-        Actor::account(&viewer.account),
-        if approve {
-            "claim.approve"
-        } else {
-            "claim.reject"
-        },
-        &format!("claim:{id}"),
-        Outcome::Success,
-        &format!(
-            "organisation:{} account:{} {}",
-            decided.organisation_id, decided.account_id, reason
-        ),
+        &viewer,
+        item.id,
+        &form.decision,
+        &form.reason,
     )
     .await?;
-    let notice = if approve {
+    let notice = if decided.status == ReviewStatus::Approved {
         "已通过认领申请，申请人已加入该单位。"
     } else {
         "已驳回认领申请，申请人会看到您填写的理由。"
@@ -161,33 +126,16 @@ pub async fn licence(
     State(state): State<AppState>,
     auth: Authenticated,
     Path(id): Path<i64>,
+    headers: HeaderMap,
 ) -> AppResult<Response> {
     let viewer = auth.require(Permission::ReviewRegistrations)?;
     let claim = state.store.claim(id).await?;
     if !in_scope(&scope(viewer)?, &claim.province_code) {
         return Err(AppError::NotFound);
     }
-    let kind = FileKind::from_mime(&claim.licence_type).ok_or(AppError::NotFound)?;
-    let path = state.config.data_dir.join(&claim.licence_path);
-    let bytes = tokio::fs::read(&path)
-        .await
-        .map_err(|_| AppError::NotFound)?;
-    let mut response = bytes.into_response();
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(kind.mime()));
-    headers.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("private, no-store"),
-    );
-    headers.insert(
-        header::CONTENT_DISPOSITION,
-        HeaderValue::from_str(&format!(
-            "inline; filename=\"licence-{id}.{}\"",
-            kind.extension()
-        ))
-        .expect("ascii"),
-    );
-    Ok(response)
+    // `licence_path` holds the scan's key in the file store.
+    let file = state.store.file_by_key(&claim.licence_path).await?;
+    downloads::serve_file(&state, &file, &headers, None).await
 }
 
 #[derive(Template)]
@@ -272,4 +220,198 @@ pub async fn reset_link(
         }
         .render()?,
     ))
+}
+
+/// Items on one page of the queue.
+const QUEUE_PAGE_SIZE: i64 = 20;
+
+/// One pending item as the reviewer sees it.
+pub struct QueueItem {
+    pub id: i64,
+    pub kind: &'static str,
+    pub kind_label: &'static str,
+    pub province: String,
+    pub organisation: String,
+    pub credit_code: String,
+    pub side: &'static str,
+    pub region: String,
+    pub submitter: String,
+    pub submitted: String,
+    /// For claims: the licence scan.
+    pub licence_link: Option<String>,
+}
+
+pub struct KindOption {
+    pub value: &'static str,
+    pub label: &'static str,
+    pub selected: bool,
+}
+
+#[derive(Template)]
+#[template(path = "review_queue.html")]
+struct QueuePage {
+    page: Page,
+    items: Vec<QueueItem>,
+    kinds: Vec<KindOption>,
+    kind: String,
+    scope_name: String,
+    total: i64,
+    page_no: i64,
+    pages: i64,
+    notice: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+pub struct QueueQuery {
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    page: Option<i64>,
+}
+
+async fn queue_item(state: &AppState, item: ReviewItem) -> AppResult<QueueItem> {
+    let tree = RegionTree::embedded();
+    let organisation = match item.organisation_id {
+        Some(id) => Some(state.store.organisation(id).await?),
+        None => None,
+    };
+    let submitter = match item.submitted_by {
+        Some(id) => {
+            let account = state.store.account(id).await?;
+            format!("{}（{}）", account.display_name, account.login)
+        }
+        None => String::new(),
+    };
+    Ok(QueueItem {
+        id: item.id,
+        kind: item.kind.as_str(),
+        kind_label: item.kind.label_zh(),
+        province: tree.full_name(&item.province_code),
+        organisation: organisation
+            .as_ref()
+            .map(|o| o.name.clone())
+            .unwrap_or_default(),
+        credit_code: organisation
+            .as_ref()
+            .map(|o| o.credit_code.to_string())
+            .unwrap_or_default(),
+        side: organisation.as_ref().map_or("", |o| o.side.label_zh()),
+        region: organisation
+            .as_ref()
+            .map(|o| tree.full_name(&o.region_code))
+            .unwrap_or_default(),
+        submitter,
+        submitted: format_unix_zh(item.created_at),
+        licence_link: (item.kind == ReviewKind::Claim)
+            .then(|| format!("/review/claims/{}/licence", item.subject_id)),
+    })
+}
+
+async fn queue_page(
+    state: &AppState,
+    auth: &Authenticated,
+    query: &QueueQuery,
+    notice: Option<String>,
+) -> AppResult<String> {
+    let viewer = auth.require(Permission::ReviewRegistrations)?;
+    let scope = scope(viewer)?;
+    let kind = match query.kind.as_str() {
+        "" => None,
+        other => Some(
+            ReviewKind::parse(other)
+                .ok_or_else(|| AppError::bad_request("kind", "没有这种审核类型"))?,
+        ),
+    };
+    let filter = ReviewFilter {
+        province: scope.as_deref(),
+        kind,
+    };
+    let total = state.store.count_pending_reviews(&filter).await?;
+    let pages = ((total + QUEUE_PAGE_SIZE - 1) / QUEUE_PAGE_SIZE).max(1);
+    let page_no = query.page.unwrap_or(1).clamp(1, pages);
+    let mut items = Vec::new();
+    for item in state
+        .store
+        .pending_reviews(&filter, QUEUE_PAGE_SIZE, (page_no - 1) * QUEUE_PAGE_SIZE)
+        .await?
+    {
+        items.push(queue_item(state, item).await?);
+    }
+    let kinds = ReviewKind::ALL
+        .into_iter()
+        .map(|k| KindOption {
+            value: k.as_str(),
+            label: k.label_zh(),
+            selected: Some(k) == kind,
+        })
+        .collect();
+    let scope_name = match &scope {
+        Some(province) => RegionTree::embedded().full_name(province),
+        None => "全部省市".to_string(),
+    };
+    let page = Page::new(state, &auth.1, "审核").await;
+    Ok(QueuePage {
+        page,
+        items,
+        kinds,
+        kind: kind.map(|k| k.as_str().to_string()).unwrap_or_default(),
+        scope_name,
+        total,
+        page_no,
+        pages,
+        notice,
+    }
+    .render()?)
+}
+
+/// `/review`: the pending items of the reviewer's province (admins: all), oldest
+/// first, filtered by kind.
+pub async fn queue(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    Query(query): Query<QueueQuery>,
+) -> AppResult<Html<String>> {
+    Ok(Html(queue_page(&state, &auth, &query, None).await?))
+}
+
+#[derive(Deserialize)]
+pub struct ItemDecisionForm {
+    #[serde(default)]
+    decision: String,
+    #[serde(default)]
+    reason: String,
+    /// The list's filter, to show the same list again.
+    #[serde(default)]
+    kind: String,
+}
+
+/// `POST /review/{id}`: approve or reject one item (a reason is required to reject).
+pub async fn decide_item(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    Path(id): Path<i64>,
+    Form(form): Form<ItemDecisionForm>,
+) -> AppResult<Html<String>> {
+    let viewer = auth.require(Permission::ReviewRegistrations)?.clone();
+    let decided =
+        review_queue::decide(&state, &auth.1, &viewer, id, &form.decision, &form.reason).await?;
+    let notice = format!(
+        "已{}：{}。提交人会在收件箱中看到结论{}。",
+        if decided.status == ReviewStatus::Approved {
+            "通过"
+        } else {
+            "驳回"
+        },
+        decided.kind.label_zh(),
+        if decided.reason.is_empty() {
+            ""
+        } else {
+            "和理由"
+        }
+    );
+    let query = QueueQuery {
+        kind: form.kind,
+        page: None,
+    };
+    Ok(Html(queue_page(&state, &auth, &query, Some(notice)).await?))
 }

@@ -43,9 +43,10 @@ async fn claim_status(app: &TestApp, id: i64) -> String {
         .unwrap()
 }
 
-/// Files under the claims upload directory.
+/// Files in the file store (`<data>/files`, temporary files included): the licence
+/// scans, as nothing else is uploaded here.
 fn stored_licences(app: &TestApp) -> usize {
-    let dir = app.data_dir.path().join("claims");
+    let dir = app.data_dir.path().join("files");
     fn count(dir: &std::path::Path) -> usize {
         std::fs::read_dir(dir)
             .map(|entries| {
@@ -212,7 +213,7 @@ async fn jiangsu_reviewer_sees_only_jiangsu_claims_and_approving_one_joins_the_c
     let org = organisation_of(&app, "js-first@example.com").await;
     assert!(org.is_some());
     assert_eq!(organisation_of(&app, "js-claimant@example.com").await, org);
-    assert_eq!(audit_count(&app, "claim.approve", "success").await, 1);
+    assert_eq!(audit_count(&app, "review.approve", "success").await, 1);
 
     let (_, html) = claimant.get_html("/account").await;
     assert!(
@@ -255,7 +256,7 @@ async fn rejecting_a_claim_needs_a_reason_which_the_claimant_then_reads() {
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(claim_status(&app, id).await, "rejected");
     assert_eq!(organisation_of(&app, "rj-claimant@example.com").await, None);
-    assert_eq!(audit_count(&app, "claim.reject", "success").await, 1);
+    assert_eq!(audit_count(&app, "review.reject", "success").await, 1);
 
     let (_, html) = claimant.get_html("/account").await;
     assert!(

@@ -9,14 +9,26 @@ use std::sync::{Arc, Mutex};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
 
-/// Messages an [`SmtpSink`] received, each the raw DATA section.
-type Inbox = Arc<Mutex<Vec<String>>>;
+/// Messages the SMTP sink received, each the raw DATA section.
+pub(crate) type Inbox = Arc<Mutex<Vec<String>>>;
 
 /// Accepts SMTP sessions on a free port and keeps every message. Speaks just enough
 /// of RFC 5321 for a client without TLS or authentication.
-async fn smtp_sink() -> (u16, Inbox) {
+pub(crate) async fn smtp_sink() -> (u16, Inbox) {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind smtp");
     let port = listener.local_addr().expect("address").port();
+    (port, serve_smtp(listener))
+}
+
+/// The SMTP sink on a given port (a mail server that comes up where one was down).
+pub(crate) async fn smtp_sink_at(port: u16) -> Inbox {
+    let listener = TcpListener::bind(("127.0.0.1", port))
+        .await
+        .expect("bind smtp");
+    serve_smtp(listener)
+}
+
+fn serve_smtp(listener: TcpListener) -> Inbox {
     let inbox: Inbox = Arc::default();
     let kept = inbox.clone();
     tokio::spawn(async move {
@@ -58,11 +70,11 @@ async fn smtp_sink() -> (u16, Inbox) {
             });
         }
     });
-    (port, inbox)
+    inbox
 }
 
 /// The text of a single-part message, whatever transfer encoding the sender chose.
-fn body_text(message: &str) -> String {
+pub(crate) fn body_text(message: &str) -> String {
     let (headers, body) = message.split_once("\n\n").unwrap_or((message, ""));
     let headers = headers.to_ascii_lowercase();
     if headers.contains("content-transfer-encoding: base64") {

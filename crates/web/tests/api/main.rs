@@ -20,4 +20,8 @@ mod accounts;
 mod admin;
 mod api_v1;
 mod claims;
+mod files;
 mod flows;
+mod jobs;
+mod notifications;
+mod reviews;

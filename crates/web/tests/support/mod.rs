@@ -58,6 +58,9 @@ pub struct TestApp {
     pub data_dir: TempDir,
     /// The database URL the application uses.
     pub database_url: String,
+    /// The application's state (e.g. to run background jobs with
+    /// `greenbridge_web::jobs`, which the tests start themselves).
+    pub state: greenbridge_web::state::AppState,
     server: tokio::task::JoinHandle<()>,
     pg_database: Option<PgTestDatabase>,
 }
@@ -104,6 +107,7 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
         .await
         .expect("cannot bind a local port");
     let address = format!("http://{}", listener.local_addr().expect("local address"));
+    let app_state = state.clone();
     let server = tokio::spawn(async move {
         if let Err(e) = greenbridge_web::serve(listener, state).await {
             eprintln!("test server stopped: {e:#}");
@@ -120,6 +124,7 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
         store,
         data_dir,
         database_url,
+        state: app_state,
         server,
         pg_database,
     }

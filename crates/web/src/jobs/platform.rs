@@ -1,0 +1,80 @@
+//! The platform's job kinds and periodic schedules: the one place to register a
+//! module's background work (add its handlers to [`registry`] and, when periodic,
+//! its schedule to [`schedules`]).
+
+use super::{JobContext, JobRegistry, JobResult, Period, Schedule};
+
+/// Deletes sessions idle longer than the idle timeout.
+pub const SESSIONS_PURGE: &str = "sessions.purge";
+/// Deletes login failures older than a day (lock-outs look back 15 minutes).
+pub const LOGIN_FAILURES_PURGE: &str = "login_failures.purge";
+/// Deletes finished jobs: done and cancelled after 7 days, dead after 30.
+pub const JOBS_PURGE: &str = "jobs.purge";
+
+const LOGIN_FAILURES_KEPT_SECS: i64 = 86_400;
+const FINISHED_JOBS_KEPT_SECS: i64 = 7 * 86_400;
+const DEAD_JOBS_KEPT_SECS: i64 = 30 * 86_400;
+
+/// Every kind the platform handles.
+pub fn registry() -> JobRegistry {
+    let mut registry = JobRegistry::new();
+    registry
+        .register(SESSIONS_PURGE, purge_sessions)
+        .register(LOGIN_FAILURES_PURGE, purge_login_failures)
+        .register(JOBS_PURGE, purge_jobs)
+        .register_typed(crate::notify::EMAIL_JOB, crate::notify::email_job)
+        .register(crate::notify::DIGEST_JOB, crate::notify::digest_job);
+    registry
+}
+
+/// Every periodic job of the platform.
+pub fn schedules() -> Vec<Schedule> {
+    vec![
+        Schedule {
+            kind: SESSIONS_PURGE,
+            every: Period::Minutes(15),
+        },
+        Schedule {
+            kind: LOGIN_FAILURES_PURGE,
+            every: Period::DailyAt {
+                hour: 3,
+                minute: 10,
+            },
+        },
+        Schedule {
+            kind: JOBS_PURGE,
+            every: Period::DailyAt {
+                hour: 3,
+                minute: 20,
+            },
+        },
+        crate::notify::DIGEST_SCHEDULE,
+    ]
+}
+
+async fn purge_sessions(ctx: JobContext) -> JobResult {
+    let state = &ctx.state;
+    let idle_before = state.clock.unix() - state.config.idle_timeout_minutes * 60;
+    let deleted = state.store.purge_idle_sessions(idle_before).await?;
+    tracing::info!(deleted, "idle sessions purged");
+    Ok(())
+}
+
+async fn purge_login_failures(ctx: JobContext) -> JobResult {
+    let state = &ctx.state;
+    let before = state.clock.unix() - LOGIN_FAILURES_KEPT_SECS;
+    let deleted = state.store.purge_login_failures(before).await?;
+    tracing::info!(deleted, "old login failures purged");
+    Ok(())
+}
+
+async fn purge_jobs(ctx: JobContext) -> JobResult {
+    let state = &ctx.state;
+    let now = state.clock.unix();
+    let deleted = state
+        .store
+        .purge_finished_jobs(now - FINISHED_JOBS_KEPT_SECS, now - DEAD_JOBS_KEPT_SECS)
+        .await?;
+    tracing::info!(deleted, "finished jobs purged");
+    Ok(())
+}
