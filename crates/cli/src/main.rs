@@ -36,7 +36,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run the web server (applies pending migrations first)
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Apply the database migrations that have not run yet and print how many ran
     Migrate,
     /// Manage accounts

@@ -12,6 +12,7 @@ mod files;
 mod home;
 mod inbox;
 mod ops;
+mod organisations;
 mod register;
 mod review;
 mod services;
@@ -104,6 +105,7 @@ pub fn router() -> Router<AppState> {
             get(admin::modules).post(admin::save_modules),
         )
         .route("/admin/audit", get(admin::audit))
+        .route("/admin/organisations", get(organisations::search))
         .route("/admin/audit.csv", get(admin::audit_csv))
         .route(
             "/admin/files",

@@ -25,3 +25,4 @@ mod flows;
 mod jobs;
 mod notifications;
 mod reviews;
+mod search;

@@ -95,6 +95,29 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
         store.migrate().await.expect("migrations failed");
     }
 
+    serve_test_app(data_dir, database_url, store, pg_database, tweak).await
+}
+
+/// A second instance of `app`'s platform: the same database, its own data directory
+/// (so its own search indexes) and its own server, as behind a load balancer.
+pub async fn spawn_second_instance(app: &TestApp, tweak: impl FnOnce(&mut Config)) -> TestApp {
+    let data_dir = tempfile::Builder::new()
+        .prefix("greenbridge-test-")
+        .tempdir()
+        .expect("cannot create a temporary data directory");
+    let store = Store::connect(&app.database_url)
+        .await
+        .unwrap_or_else(|e| panic!("cannot connect to the test database: {e}"));
+    serve_test_app(data_dir, app.database_url.clone(), store, None, tweak).await
+}
+
+async fn serve_test_app(
+    data_dir: TempDir,
+    database_url: String,
+    store: Store,
+    pg_database: Option<PgTestDatabase>,
+    tweak: impl FnOnce(&mut Config),
+) -> TestApp {
     let mut config = Config::new(data_dir.path().to_path_buf());
     config.today = Some(TODAY);
     config.password_cost = PasswordCost::TESTING;
