@@ -70,6 +70,29 @@ pub async fn migrate(mut settings: Settings) -> Result<(), Failure> {
     Ok(())
 }
 
+/// `reindex [COLLECTION]`: rebuilds the search indexes under this data directory from
+/// the database. Today every collection is rebuilt together (there is one), so the
+/// argument only checks the name.
+pub async fn reindex(mut settings: Settings, collection: Option<String>) -> Result<(), Failure> {
+    prepare_data_dir(&mut settings, false)?;
+    let store = open_store(&settings).await?;
+    run_migrations(&store, &settings).await?;
+    let indexer = greenbridge_search::Indexer::open(store.clone(), &settings.data)
+        .map_err(|e| runtime(&settings, format!("cannot open the search indexes: {e}")))?;
+    let started = std::time::Instant::now();
+    let count = indexer
+        .rebuild()
+        .await
+        .map_err(|e| runtime(&settings, format!("reindex failed: {e}")))?;
+    println!(
+        "reindexed {}: {count} documents in {:.1} s",
+        collection.as_deref().unwrap_or("all collections"),
+        started.elapsed().as_secs_f64()
+    );
+    store.close().await;
+    Ok(())
+}
+
 /// `user create-admin`: checks the input, then creates the account and audits it.
 pub async fn create_admin(
     mut settings: Settings,

@@ -45,6 +45,16 @@ enum Command {
     /// Manage the audit log
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Rebuild this instance's search indexes from the database (stop `serve` on the
+    /// same data directory first: an index has one writer)
+    Reindex(ReindexArgs),
+}
+
+#[derive(Debug, Args)]
+struct ReindexArgs {
+    /// The collection to rebuild; all when omitted
+    #[arg(value_parser = ["organisations"])]
+    collection: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -165,6 +175,7 @@ fn main() -> ExitCode {
             Command::Audit(AuditCommand::Purge(args)) => {
                 commands::purge_audit(settings, args.before).await
             }
+            Command::Reindex(args) => commands::reindex(settings, args.collection).await,
         }
     });
     match outcome {

@@ -455,3 +455,37 @@ fn serve_runs_the_periodic_jobs_in_the_background() {
         "the scheduler enqueued sessions.purge and a worker ran it"
     );
 }
+
+#[test]
+fn reindex_rebuilds_the_search_index_from_the_database() {
+    let workspace = Workspace::new();
+    assert!(workspace.run(&["migrate"]).status.success());
+    let (runtime, store) = workspace.store();
+    let code = greenbridge_domain::credit_code::CreditCode::parse("91320509MA1WJ0001U")
+        .expect("a valid code");
+    let organisation = greenbridge_store::NewOrganisation {
+        credit_code: &code,
+        name: "吴江示例重建索引有限公司",
+        side: greenbridge_store::OrgSide::Demand,
+        region_code: "320509",
+        address: "苏州市吴江区示例路1号",
+        contact_name: "张示例",
+        contact_phone: "0512-59990001",
+        source: "registration",
+        sample: false,
+    };
+    runtime
+        .block_on(store.insert_organisation(&organisation, 1_795_000_000))
+        .expect("insert");
+    runtime.block_on(store.close());
+    let output = workspace.run(&["reindex", "organisations"]);
+    assert!(output.status.success(), "stderr: {}", stderr(&output));
+    assert!(
+        stdout(&output).contains("reindexed organisations: 1 documents"),
+        "{}",
+        stdout(&output)
+    );
+    assert!(workspace.data().join("search/organisations").is_dir());
+    let refused = workspace.run(&["reindex", "people"]);
+    assert_eq!(refused.status.code(), Some(2));
+}

@@ -10,10 +10,14 @@ pub const SESSIONS_PURGE: &str = "sessions.purge";
 pub const LOGIN_FAILURES_PURGE: &str = "login_failures.purge";
 /// Deletes finished jobs: done and cancelled after 7 days, dead after 30.
 pub const JOBS_PURGE: &str = "jobs.purge";
+/// Deletes search-outbox rows older than 7 days; an instance that was down longer
+/// rebuilds its indexes when it starts (it sees that rows it never applied are gone).
+pub const SEARCH_OUTBOX_PURGE: &str = "search_outbox.purge";
 
 const LOGIN_FAILURES_KEPT_SECS: i64 = 86_400;
 const FINISHED_JOBS_KEPT_SECS: i64 = 7 * 86_400;
 const DEAD_JOBS_KEPT_SECS: i64 = 30 * 86_400;
+const SEARCH_OUTBOX_KEPT_SECS: i64 = 7 * 86_400;
 
 /// Every kind the platform handles.
 pub fn registry() -> JobRegistry {
@@ -22,6 +26,7 @@ pub fn registry() -> JobRegistry {
         .register(SESSIONS_PURGE, purge_sessions)
         .register(LOGIN_FAILURES_PURGE, purge_login_failures)
         .register(JOBS_PURGE, purge_jobs)
+        .register(SEARCH_OUTBOX_PURGE, purge_search_outbox)
         .register_typed(crate::notify::EMAIL_JOB, crate::notify::email_job)
         .register(crate::notify::DIGEST_JOB, crate::notify::digest_job);
     registry
@@ -48,8 +53,23 @@ pub fn schedules() -> Vec<Schedule> {
                 minute: 20,
             },
         },
+        Schedule {
+            kind: SEARCH_OUTBOX_PURGE,
+            every: Period::DailyAt {
+                hour: 3,
+                minute: 30,
+            },
+        },
         crate::notify::DIGEST_SCHEDULE,
     ]
+}
+
+async fn purge_search_outbox(ctx: JobContext) -> JobResult {
+    let state = &ctx.state;
+    let now = state.clock.unix();
+    let deleted = state.store.purge_outbox_before(now - SEARCH_OUTBOX_KEPT_SECS).await?;
+    tracing::info!(deleted, "old search-outbox rows purged");
+    Ok(())
 }
 
 async fn purge_sessions(ctx: JobContext) -> JobResult {
