@@ -22,7 +22,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 /// A valid credit code for serial `n` (district 320509, a numeric organisation code).
@@ -32,19 +35,38 @@ fn code(run: u32, n: u64) -> CreditCode {
     CreditCode::parse(&format!("{body}{check}")).expect("valid by construction")
 }
 
-const NAMES: [&str; 6] = ["环保科技", "危废处置", "检测技术", "环境工程", "固废利用", "水处理"];
+const NAMES: [&str; 6] = [
+    "环保科技",
+    "危废处置",
+    "检测技术",
+    "环境工程",
+    "固废利用",
+    "水处理",
+];
 const TOWNS: [&str; 4] = ["松陵街道", "黎里镇", "盛泽镇", "七都镇"];
 
 async fn insert(store: &Store, run: u32, n: u64, now: i64) -> i64 {
     let code = code(run, n);
-    let name = format!("吴江{}{}示例有限公司{n}", TOWNS[n as usize % 4], NAMES[n as usize % 6]);
-    let address = format!("苏州市吴江区{}示例路{}号", TOWNS[n as usize % 4], n % 999 + 1);
+    let name = format!(
+        "吴江{}{}示例有限公司{n}",
+        TOWNS[n as usize % 4],
+        NAMES[n as usize % 6]
+    );
+    let address = format!(
+        "苏州市吴江区{}示例路{}号",
+        TOWNS[n as usize % 4],
+        n % 999 + 1
+    );
     store
         .insert_organisation(
             &NewOrganisation {
                 credit_code: &code,
                 name: &name,
-                side: if n % 3 == 0 { OrgSide::Supplier } else { OrgSide::Demand },
+                side: if n % 3 == 0 {
+                    OrgSide::Supplier
+                } else {
+                    OrgSide::Demand
+                },
                 region_code: "320509",
                 address: &address,
                 contact_name: "示例",
@@ -65,8 +87,12 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 #[tokio::main]
 async fn main() {
     let scratch = tempfile::tempdir().expect("tempdir");
-    let url = std::env::var("GB_BENCH_DATABASE_URL")
-        .unwrap_or_else(|_| format!("sqlite://{}?mode=rwc", scratch.path().join("bench.db").display()));
+    let url = std::env::var("GB_BENCH_DATABASE_URL").unwrap_or_else(|_| {
+        format!(
+            "sqlite://{}?mode=rwc",
+            scratch.path().join("bench.db").display()
+        )
+    });
     let orgs: u64 = env_or("GB_BENCH_ORGS", 20_000);
     let rate: u64 = env_or("GB_BENCH_RATE", 200);
     let seconds: u64 = env_or("GB_BENCH_SECONDS", 10);
@@ -81,7 +107,10 @@ async fn main() {
     for n in 0..orgs {
         insert(&store, run, n, now).await;
     }
-    println!("inserted {orgs} organisations in {:.1} s", started.elapsed().as_secs_f64());
+    println!(
+        "inserted {orgs} organisations in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
 
     let dir_a = tempfile::tempdir().expect("tempdir");
     let indexer_a = Indexer::open(store.clone(), dir_a.path()).expect("open A");

@@ -67,7 +67,10 @@ pub fn schedules() -> Vec<Schedule> {
 async fn purge_search_outbox(ctx: JobContext) -> JobResult {
     let state = &ctx.state;
     let now = state.clock.unix();
-    let deleted = state.store.purge_outbox_before(now - SEARCH_OUTBOX_KEPT_SECS).await?;
+    let deleted = state
+        .store
+        .purge_outbox_before(now - SEARCH_OUTBOX_KEPT_SECS)
+        .await?;
     tracing::info!(deleted, "old search-outbox rows purged");
     Ok(())
 }
