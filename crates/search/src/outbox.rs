@@ -22,6 +22,10 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+/// The setting that asks every instance to rebuild: when its value differs from the
+/// one an instance last rebuilt under, that instance rebuilds on its next pass.
+pub const GENERATION_SETTING: &str = "search.generation";
+
 /// How long a missing id is waited for before it is taken for a rollback.
 pub const GAP_PATIENCE: Duration = Duration::from_secs(120);
 /// Rows read per query.
@@ -48,6 +52,9 @@ struct Cursor {
     high_water: i64,
     /// Ids below the mark not seen yet, with when they were first missed (unix s).
     gaps: BTreeMap<i64, i64>,
+    /// The [`GENERATION_SETTING`] this index was last rebuilt under.
+    #[serde(default)]
+    generation: String,
 }
 
 /// This instance's search indexes and its position in the outbox.
@@ -58,6 +65,8 @@ pub struct Indexer {
     cursor: Mutex<Option<Cursor>>,
     /// Serialises passes: the background loop and a command may both call in.
     pass: tokio::sync::Mutex<()>,
+    /// Documents done and to do in the rebuild under way, for a progress page.
+    rebuilding: Mutex<Option<(usize, usize)>>,
 }
 
 impl Indexer {
@@ -79,6 +88,7 @@ impl Indexer {
             cursor_path,
             cursor: Mutex::new(cursor),
             pass: tokio::sync::Mutex::new(()),
+            rebuilding: Mutex::new(None),
         })
     }
 
@@ -88,7 +98,33 @@ impl Indexer {
         self.rebuild_locked().await
     }
 
+    /// `(done, total)` of the rebuild under way, if one is.
+    pub fn rebuild_progress(&self) -> Option<(usize, usize)> {
+        *self.rebuilding.lock().expect("progress lock")
+    }
+
+    /// Asks every instance, this one included, to rebuild its indexes on its next pass.
+    pub async fn request_rebuild_everywhere(&self) -> Result<(), IndexingError> {
+        self.store
+            .put_setting(GENERATION_SETTING, &greenbridge_store::new_token())
+            .await?;
+        Ok(())
+    }
+
     async fn rebuild_locked(&self) -> Result<usize, IndexingError> {
+        let total = self.store.count_organisations().await.unwrap_or(0).max(0) as usize;
+        *self.rebuilding.lock().expect("progress lock") = Some((0, total));
+        let outcome = self.rebuild_all().await;
+        *self.rebuilding.lock().expect("progress lock") = None;
+        outcome
+    }
+
+    async fn rebuild_all(&self) -> Result<usize, IndexingError> {
+        let generation = self
+            .store
+            .setting(GENERATION_SETTING)
+            .await?
+            .unwrap_or_default();
         // The mark first: rows written while the tables are read are applied again
         // later, which is harmless; rows from before it are in the tables already.
         let mark = self.store.outbox_max_id().await?;
@@ -114,11 +150,16 @@ impl Indexer {
             let docs: Vec<_> = page.iter().map(organisation_doc).collect();
             self.organisations.upsert(&docs)?;
             count += docs.len();
+            if let Some((done, total)) = self.rebuilding.lock().expect("progress lock").as_mut() {
+                *done = count;
+                *total = (*total).max(count);
+            }
         }
         self.organisations.commit()?;
         self.save(Cursor {
             high_water: mark,
             gaps,
+            generation,
         })?;
         tracing::info!(
             documents = count,
@@ -137,6 +178,15 @@ impl Indexer {
             self.rebuild_locked().await?;
             return Ok(0);
         };
+        let generation = self
+            .store
+            .setting(GENERATION_SETTING)
+            .await?
+            .unwrap_or_default();
+        if generation != cursor.generation {
+            self.rebuild_locked().await?;
+            return Ok(0);
+        }
         if let Some(min) = self.store.outbox_min_id().await?
             && cursor.high_water < min - 1
         {

@@ -279,3 +279,20 @@ impl Store {
         .await?)
     }
 }
+
+impl Store {
+    /// Notifications still owed an immediate mail, written before `before`: those whose
+    /// mail job was never enqueued (the process stopped between the two writes).
+    pub async fn owed_immediate_notifications(&self, before: i64, limit: i64) -> Result<Vec<i64>> {
+        Ok(sqlx::query_scalar(
+            "SELECT n.id FROM notifications n \
+             LEFT JOIN notification_preferences p ON p.account_id = n.account_id \
+             WHERE n.mail_pending = 1 AND n.created_at < $1 \
+             AND COALESCE(p.email_mode, 'immediately') = 'immediately' ORDER BY n.id LIMIT $2",
+        )
+        .bind(before)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+}

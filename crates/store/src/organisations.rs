@@ -178,13 +178,15 @@ impl Store {
 }
 
 impl Store {
-    /// Registers a new organisation together with its first account, in one
-    /// transaction: either both exist afterwards or neither. `Conflict` when the credit
+    /// Registers a new organisation together with its first account, its search-outbox
+    /// row and its verification review item (for `review_province`), in one
+    /// transaction: either all exist afterwards or none. `Conflict` when the credit
     /// code or the login is taken (the caller checks which beforehand for its message).
     pub async fn register_organisation(
         &self,
         org: &NewOrganisation<'_>,
         account: &crate::NewAccount<'_>,
+        review_province: &str,
         now: i64,
     ) -> Result<(i64, i64)> {
         let mut tx = self.pool.begin().await?;
@@ -222,6 +224,20 @@ impl Store {
             &mut tx,
             collections::ORGANISATIONS,
             &org_id.to_string(),
+            now,
+        )
+        .await?;
+        // Its association verifies it: the review item is part of the registration.
+        crate::reviews::insert_review(
+            &mut tx,
+            &crate::NewReviewItem {
+                kind: crate::ReviewKind::Registration,
+                subject_type: "organisation",
+                subject_id: org_id,
+                organisation_id: Some(org_id),
+                province_code: review_province,
+                submitted_by: Some(account_id),
+            },
             now,
         )
         .await?;

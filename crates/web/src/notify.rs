@@ -40,16 +40,52 @@ pub async fn send(
         .notify(account_id, kind, title, body, link, now)
         .await?;
     if mode == EmailMode::Immediately && state.mailer.is_some() {
-        state
-            .store
-            .enqueue_job(
-                &NewJob::new(EMAIL_JOB, serde_json::json!({ "notification_id": id }), now)
-                    .unique(format!("{EMAIL_JOB}:{id}"))
-                    .max_attempts(EMAIL_ATTEMPTS),
-            )
-            .await?;
+        enqueue_email(state, id, now).await?;
     }
     Ok(id)
+}
+
+/// Queues the immediate mail of notification `id`, once: the unique key makes a second
+/// call (from [`sweep_job`]) a no-op.
+async fn enqueue_email(state: &AppState, id: i64, now: i64) -> Result<(), StoreError> {
+    state
+        .store
+        .enqueue_job(
+            &NewJob::new(EMAIL_JOB, serde_json::json!({ "notification_id": id }), now)
+                .unique(format!("{EMAIL_JOB}:{id}"))
+                .max_attempts(EMAIL_ATTEMPTS),
+        )
+        .await?;
+    Ok(())
+}
+
+/// Queues the mails a stopped process owed: the notification is written before its
+/// mail job, so a stop between the two would otherwise lose that mail.
+pub const SWEEP_JOB: &str = "notify.sweep";
+pub const SWEEP_SCHEDULE: Schedule = Schedule {
+    kind: SWEEP_JOB,
+    every: Period::Minutes(15),
+};
+/// Notifications younger than this are left to their own job.
+const SWEEP_GRACE_SECS: i64 = 300;
+
+pub async fn sweep_job(ctx: JobContext) -> JobResult {
+    let state = &ctx.state;
+    if state.mailer.is_none() {
+        return Ok(());
+    }
+    let now = state.clock.unix();
+    let owed = state
+        .store
+        .owed_immediate_notifications(now - SWEEP_GRACE_SECS, 1000)
+        .await?;
+    for id in &owed {
+        enqueue_email(state, *id, now).await?;
+    }
+    if !owed.is_empty() {
+        tracing::info!(count = owed.len(), "owed notification mails queued");
+    }
+    Ok(())
 }
 
 /// The e-mail address of a login, if it is one (mobile-number logins have none).

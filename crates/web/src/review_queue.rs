@@ -12,7 +12,7 @@ use crate::context::{RequestContext, Viewer};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use greenbridge_domain::role::Role;
-use greenbridge_store::{NewReviewItem, Outcome, ReviewItem, ReviewKind, StoreError};
+use greenbridge_store::{Outcome, ReviewItem, ReviewKind};
 
 /// The province whose reviewers decide about something in `region_code`.
 pub fn route_province(config: &Config, region_code: &str) -> String {
@@ -22,30 +22,6 @@ pub fn route_province(config: &Config, region_code: &str) -> String {
     } else {
         config.default_review_province.clone()
     }
-}
-
-/// Queues the verification of a newly registered organisation.
-pub async fn submit_registration(
-    state: &AppState,
-    organisation_id: i64,
-    region_code: &str,
-    submitted_by: i64,
-) -> Result<i64, StoreError> {
-    let province = route_province(&state.config, region_code);
-    state
-        .store
-        .submit_review(
-            &NewReviewItem {
-                kind: ReviewKind::Registration,
-                subject_type: "organisation",
-                subject_id: organisation_id,
-                organisation_id: Some(organisation_id),
-                province_code: &province,
-                submitted_by: Some(submitted_by),
-            },
-            state.clock.unix(),
-        )
-        .await
 }
 
 /// The province a reviewer may act in; `None` for admins, who may act in all.

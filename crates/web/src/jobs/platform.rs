@@ -13,6 +13,9 @@ pub const JOBS_PURGE: &str = "jobs.purge";
 /// Deletes search-outbox rows older than 7 days; an instance that was down longer
 /// rebuilds its indexes when it starts (it sees that rows it never applied are gone).
 pub const SEARCH_OUTBOX_PURGE: &str = "search_outbox.purge";
+/// Rebuilds the search indexes of every instance from the database; the instance that
+/// runs the job reports its own rebuild's progress on the job's page.
+pub const SEARCH_REINDEX: &str = "search.reindex";
 
 const LOGIN_FAILURES_KEPT_SECS: i64 = 86_400;
 const FINISHED_JOBS_KEPT_SECS: i64 = 7 * 86_400;
@@ -27,8 +30,10 @@ pub fn registry() -> JobRegistry {
         .register(LOGIN_FAILURES_PURGE, purge_login_failures)
         .register(JOBS_PURGE, purge_jobs)
         .register(SEARCH_OUTBOX_PURGE, purge_search_outbox)
+        .register(SEARCH_REINDEX, reindex_search)
         .register_typed(crate::notify::EMAIL_JOB, crate::notify::email_job)
-        .register(crate::notify::DIGEST_JOB, crate::notify::digest_job);
+        .register(crate::notify::DIGEST_JOB, crate::notify::digest_job)
+        .register(crate::notify::SWEEP_JOB, crate::notify::sweep_job);
     registry
 }
 
@@ -61,6 +66,7 @@ pub fn schedules() -> Vec<Schedule> {
             },
         },
         crate::notify::DIGEST_SCHEDULE,
+        crate::notify::SWEEP_SCHEDULE,
     ]
 }
 
@@ -73,6 +79,36 @@ async fn purge_search_outbox(ctx: JobContext) -> JobResult {
         .await?;
     tracing::info!(deleted, "old search-outbox rows purged");
     Ok(())
+}
+
+async fn reindex_search(ctx: JobContext) -> JobResult {
+    let search = ctx.state.search.clone();
+    search
+        .request_rebuild_everywhere()
+        .await
+        .map_err(|e| super::JobError::Retry(e.to_string()))?;
+    // The next pass sees the new generation and rebuilds; report it while it runs.
+    let rebuild = tokio::spawn({
+        let search = search.clone();
+        async move { search.catch_up().await }
+    });
+    while !rebuild.is_finished() {
+        if let Some((done, total)) = search.rebuild_progress() {
+            ctx.progress.set(done as i64, total as i64, "单位").await;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    match rebuild.await {
+        Ok(Ok(_)) => {
+            let count = search.organisations.count() as i64;
+            ctx.progress.set(count, count, "单位").await;
+            Ok(())
+        }
+        Ok(Err(error)) => Err(super::JobError::Retry(error.to_string())),
+        Err(error) => Err(super::JobError::Retry(format!(
+            "rebuild task failed: {error}"
+        ))),
+    }
 }
 
 async fn purge_sessions(ctx: JobContext) -> JobResult {

@@ -106,6 +106,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/admin/audit", get(admin::audit))
         .route("/admin/organisations", get(organisations::search))
+        .route("/admin/search/reindex", post(organisations::reindex))
         .route("/admin/audit.csv", get(admin::audit_csv))
         .route(
             "/admin/files",

@@ -196,3 +196,35 @@ pub async fn search(
         .render()?,
     ))
 }
+
+/// 重建搜索索引: queues a job that has every instance rebuild its indexes from the
+/// database, and opens the job's page, which shows the progress.
+pub async fn reindex(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    auth: Authenticated,
+) -> AppResult<axum::response::Response> {
+    use axum::response::IntoResponse;
+    let viewer = auth.require(Permission::ConfigureModules)?.clone();
+    let now = state.clock.unix();
+    let job = greenbridge_store::NewJob::new(
+        crate::jobs::platform::SEARCH_REINDEX,
+        serde_json::json!({}),
+        now,
+    );
+    let id = state
+        .store
+        .enqueue_job(&job)
+        .await?
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("reindex job not enqueued")))?;
+    crate::audit::record(
+        &state,
+        &auth.1,
+        crate::audit::Actor::account(&viewer.account),
+        "search.reindex",
+        &format!("job:{id}"),
+        greenbridge_store::Outcome::Success,
+        "",
+    )
+    .await?;
+    Ok(axum::response::Redirect::to(&format!("/admin/jobs/{id}")).into_response())
+}

@@ -532,7 +532,12 @@ pub async fn submit(
                 province_code: None,
                 password_hash: &password_hash,
             };
-            match state.store.register_organisation(&org, &account, now).await {
+            let review_province = review_queue::route_province(&state.config, &valid.region);
+            match state
+                .store
+                .register_organisation(&org, &account, &review_province, now)
+                .await
+            {
                 Ok((org_id, account_id)) => {
                     audit::record(
                         &state,
@@ -544,9 +549,6 @@ pub async fn submit(
                         valid.credit_code.as_str(),
                     )
                     .await?;
-                    // Its association verifies it (the verified mark on /account).
-                    review_queue::submit_registration(&state, org_id, &valid.region, account_id)
-                        .await?;
                     (account_id, "registered")
                 }
                 Err(StoreError::Conflict) => {

@@ -422,7 +422,9 @@ async fn the_scheduler_of_two_instances_enqueues_each_period_once() {
             every: Period::DailyAt { hour: 2, minute: 0 },
         },
     ];
-    let now = server_now();
+    // A minute into a quarter hour, so that `now + 60` below stays in the same period
+    // whatever the time of day the test runs.
+    let now = Period::Minutes(15).start_of(server_now()) + 60;
     // Both instances tick at once, several times.
     let mut ticks = Vec::new();
     for state in [app.state.clone(), other.clone()] {

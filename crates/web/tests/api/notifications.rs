@@ -422,3 +422,45 @@ async fn a_mobile_login_has_no_mail_and_cannot_choose_it() {
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     assert_eq!(app.store.email_mode(me).await.unwrap(), EmailMode::Off);
 }
+
+#[tokio::test]
+async fn a_mail_whose_job_was_never_queued_is_sent_by_the_sweep() {
+    let (port, inbox) = smtp_sink().await;
+    let app = app_with_mail(port).await;
+    let state = job_state(&app);
+    let (_visitor, me) = enterprise(&app, "swept@example.com", "009").await;
+    // The process stopped between writing the notification and queueing its mail:
+    // `Store::notify` alone is exactly that state.
+    let id = notify(&app, me, "停机前写下的通知").await;
+    sqlx::query("UPDATE notifications SET created_at = created_at - 600 WHERE id = $1")
+        .bind(id)
+        .execute(app.store.pool())
+        .await
+        .unwrap();
+    run_jobs(&state).await;
+    assert!(messages(&inbox).is_empty(), "nothing queued it yet");
+    let now = crate::flows::server_now();
+    app.store
+        .enqueue_job(&NewJob::new(
+            greenbridge_web::notify::SWEEP_JOB,
+            serde_json::json!({}),
+            now,
+        ))
+        .await
+        .unwrap();
+    run_jobs(&state).await;
+    let sent = messages(&inbox);
+    assert_eq!(sent.len(), 1, "the sweep queued the owed mail");
+    assert!(body_text(&sent[0]).contains("停机前写下的通知"));
+    // A second sweep queues nothing more.
+    app.store
+        .enqueue_job(&NewJob::new(
+            greenbridge_web::notify::SWEEP_JOB,
+            serde_json::json!({}),
+            now + 1,
+        ))
+        .await
+        .unwrap();
+    run_jobs(&state).await;
+    assert_eq!(messages(&inbox).len(), 1);
+}

@@ -103,3 +103,62 @@ async fn a_wiped_index_is_rebuilt_from_the_database_at_start() {
     let fresh = spawn_second_instance(&app, |c| c.search_interval_ms = 60_000).await;
     assert_eq!(fresh.state.search.organisations.count(), 1);
 }
+
+#[tokio::test]
+async fn an_admin_reindex_job_rebuilds_every_instance_and_reports_its_progress() {
+    let first = spawn_app_with(|c| c.search_interval_ms = 100).await;
+    let second = spawn_second_instance(&first, |c| c.search_interval_ms = 100).await;
+    for (n, login) in ["a@example.com", "b@example.com"].iter().enumerate() {
+        register_ok(
+            &Visitor::new(&first),
+            "demand",
+            &Registration::wujiang(
+                &credit_code(&format!("91320509MA1XT010{n}")),
+                &format!("吴江重建示例有限公司{n}"),
+                login,
+            ),
+        )
+        .await;
+    }
+    let admin = enrolled_admin(&first, "admin@example.com").await;
+    let generation_before = second.store.setting("search.generation").await.unwrap();
+    let response = admin.visitor.post_form("/admin/search/reindex", &[]).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let location = crate::flows::location(&response);
+    let id: i64 = location
+        .trim_start_matches("/admin/jobs/")
+        .parse()
+        .expect("a job page");
+    let registry = greenbridge_web::jobs::platform::registry();
+    assert_eq!(
+        greenbridge_web::jobs::drain(&first.state, &registry).await,
+        1
+    );
+    let job = first.store.job(id).await.unwrap();
+    assert_eq!(job.status.as_str(), "done", "{:?}", job.last_error);
+    assert_eq!((job.progress_done, job.progress_total), (Some(2), Some(2)));
+    let (status, html) = admin.visitor.get_html(&location).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("<progress"), "{html}");
+    // The other instance saw the new generation and rebuilt under it too.
+    let generation = second.store.setting("search.generation").await.unwrap();
+    assert_ne!(generation, generation_before);
+    let cursor = second.data_dir.path().join("search/outbox-cursor.json");
+    let started = Instant::now();
+    loop {
+        let text = std::fs::read_to_string(&cursor).unwrap_or_default();
+        if text.contains(generation.as_deref().unwrap_or("?")) {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "second instance did not rebuild: {text}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(second.state.search.organisations.count(), 2);
+    assert_eq!(
+        crate::flows::audit_count(&first, "search.reindex", "success").await,
+        1
+    );
+}
