@@ -62,7 +62,7 @@ async fn insert(store: &Store, run: u32, n: u64, now: i64) -> i64 {
             &NewOrganisation {
                 credit_code: &code,
                 name: &name,
-                side: if n % 3 == 0 {
+                side: if n.is_multiple_of(3) {
                     OrgSide::Supplier
                 } else {
                     OrgSide::Demand

@@ -136,16 +136,24 @@ async fn record_metrics(State(state): State<AppState>, request: Request, next: N
 /// Serves until Ctrl-C or SIGTERM.
 /// Also keeps this instance's search indexes following the outbox while it serves.
 pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> anyhow::Result<()> {
-    let indexing = state.search.spawn(std::time::Duration::from_millis(
+    // Stops following the outbox when serving ends, also when this future is dropped
+    // (an aborted task) rather than run to its end.
+    let _indexing = AbortOnDrop(state.search.spawn(std::time::Duration::from_millis(
         state.config.search_interval_ms,
-    ));
+    )));
     let app = app(state).into_make_service_with_connect_info::<SocketAddr>();
-    let served = axum::serve(listener, app)
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await
-        .context("server failed");
-    indexing.abort();
-    served
+        .context("server failed")
+}
+
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 async fn shutdown_signal() {
