@@ -239,31 +239,22 @@ fn back_to(form: &ActionForm, id: i64, done: &str) -> String {
     }
 }
 
+/// What an admin can do to a job from its pages.
+#[derive(Clone, Copy)]
+enum JobAction {
+    /// A dead or cancelled job runs again, its attempts reset.
+    Retry,
+    /// A queued job will not run.
+    Cancel,
+}
+
 pub async fn retry(
     State(state): State<AppState>,
     auth: Authenticated,
     Path(id): Path<i64>,
     axum::Form(form): axum::Form<ActionForm>,
 ) -> AppResult<Response> {
-    let viewer = auth.require(Permission::ConfigureModules)?.clone();
-    let job = state.store.job(id).await?;
-    let retried = state.store.retry_job(id, state.clock.unix()).await?;
-    audit::record(
-        &state,
-        &auth.1,
-        Actor::account(&viewer.account),
-        "job.retry",
-        &format!("job:{id}"),
-        if retried {
-            Outcome::Success
-        } else {
-            Outcome::Failure
-        },
-        &format!("kind={} status={}", job.kind, job.status.as_str()),
-    )
-    .await?;
-    let done = if retried { "retried" } else { "not_retryable" };
-    Ok(Redirect::to(&back_to(&form, id, done)).into_response())
+    act(state, auth, id, form, JobAction::Retry).await
 }
 
 pub async fn cancel(
@@ -272,16 +263,42 @@ pub async fn cancel(
     Path(id): Path<i64>,
     axum::Form(form): axum::Form<ActionForm>,
 ) -> AppResult<Response> {
+    act(state, auth, id, form, JobAction::Cancel).await
+}
+
+/// Applies `action`, audits it (a failure when the job was in the wrong state) and
+/// returns to the page the admin came from.
+async fn act(
+    state: AppState,
+    auth: Authenticated,
+    id: i64,
+    form: ActionForm,
+    action: JobAction,
+) -> AppResult<Response> {
     let viewer = auth.require(Permission::ConfigureModules)?.clone();
     let job = state.store.job(id).await?;
-    let cancelled = state.store.cancel_job(id, state.clock.unix()).await?;
+    let now = state.clock.unix();
+    let (applied, audit_action, done, refused) = match action {
+        JobAction::Retry => (
+            state.store.retry_job(id, now).await?,
+            "job.retry",
+            "retried",
+            "not_retryable",
+        ),
+        JobAction::Cancel => (
+            state.store.cancel_job(id, now).await?,
+            "job.cancel",
+            "cancelled",
+            "not_cancellable",
+        ),
+    };
     audit::record(
         &state,
         &auth.1,
         Actor::account(&viewer.account),
-        "job.cancel",
+        audit_action,
         &format!("job:{id}"),
-        if cancelled {
+        if applied {
             Outcome::Success
         } else {
             Outcome::Failure
@@ -289,10 +306,6 @@ pub async fn cancel(
         &format!("kind={} status={}", job.kind, job.status.as_str()),
     )
     .await?;
-    let done = if cancelled {
-        "cancelled"
-    } else {
-        "not_cancellable"
-    };
+    let done = if applied { done } else { refused };
     Ok(Redirect::to(&back_to(&form, id, done)).into_response())
 }
