@@ -54,3 +54,18 @@ pub async fn dummy_verify(password: String, cost: PasswordCost) {
     };
     let _ = verify_password(password, stored).await;
 }
+
+/// The form errors of a new password typed twice: `(for the password field, for the
+/// confirmation field)`. The rule is checked first; a mismatch is reported only for a
+/// password that passes it.
+pub fn new_password_errors(
+    password: &str,
+    confirm: &str,
+    login: &str,
+) -> (Option<String>, Option<String>) {
+    match greenbridge_domain::account::check_password(password, login) {
+        Err(rule) => (Some(rule.to_string()), None),
+        Ok(()) if password != confirm => (None, Some("两次输入的密码不一致".to_string())),
+        Ok(()) => (None, None),
+    }
+}

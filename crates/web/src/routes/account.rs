@@ -13,7 +13,7 @@ use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use greenbridge_domain::account::{LoginName, PersonName, check_password};
+use greenbridge_domain::account::{LoginName, PersonName};
 use greenbridge_domain::region::RegionTree;
 use greenbridge_domain::role::{Permission, Role};
 use greenbridge_domain::time::format_unix_zh;
@@ -285,11 +285,8 @@ pub async fn change_password(
     {
         errors.current = Some("当前密码不正确".into());
     }
-    if let Err(e) = check_password(&form.new, &viewer.account.login) {
-        errors.new = Some(e.to_string());
-    } else if form.new != form.confirm {
-        errors.confirm = Some("两次输入的新密码不一致".into());
-    }
+    (errors.new, errors.confirm) =
+        password::new_password_errors(&form.new, &form.confirm, &viewer.account.login);
     if errors.current.is_some() || errors.new.is_some() || errors.confirm.is_some() {
         let outcome = if errors.current.is_some() {
             Outcome::Failure
@@ -508,11 +505,8 @@ pub async fn reset(
         .await?
         .ok_or(AppError::NotFound)?;
     let account = state.store.account(account_id).await?;
-    let error = match check_password(&form.new, &account.login) {
-        Err(e) => Some(e.to_string()),
-        Ok(()) if form.new != form.confirm => Some("两次输入的新密码不一致".to_string()),
-        Ok(()) => None,
-    };
+    let (rule, mismatch) = password::new_password_errors(&form.new, &form.confirm, &account.login);
+    let error = rule.or(mismatch);
     if let Some(error) = error {
         let page = Page::new(&state, &ctx, "重新设置密码").await;
         return Ok(rendered(
@@ -624,17 +618,11 @@ pub async fn accept_invitation(
     let display_name = PersonName::parse(&form.display_name)
         .map_err(|e| errors.display_name = Some(e.to_string()))
         .ok();
-    if let Err(e) = check_password(
+    (errors.password, errors.confirm) = password::new_password_errors(
         &form.password,
-        login
-            .as_ref()
-            .map(|l| l.as_str())
-            .unwrap_or(form.login.trim()),
-    ) {
-        errors.password = Some(e.to_string());
-    } else if form.password != form.confirm {
-        errors.confirm = Some("两次输入的密码不一致".into());
-    }
+        &form.confirm,
+        login.as_ref().map_or(form.login.trim(), |l| l.as_str()),
+    );
     if let Some(login) = &login
         && state
             .store

@@ -22,7 +22,7 @@ use askama::Template;
 use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use greenbridge_domain::account::{Address, LoginName, OrgName, PersonName, check_password};
+use greenbridge_domain::account::{Address, LoginName, OrgName, PersonName};
 use greenbridge_domain::credit_code::CreditCode;
 use greenbridge_domain::region::{Region, RegionTree, RegistrationPhase};
 use greenbridge_domain::role::Role;
@@ -349,17 +349,11 @@ fn validate(
     let login = LoginName::parse(&typed.login)
         .map_err(|e| errors.login = Some(e.to_string()))
         .ok();
-    if let Err(e) = check_password(
+    (errors.password, errors.password_confirm) = password::new_password_errors(
         &typed.password,
-        login
-            .as_ref()
-            .map(|l| l.as_str())
-            .unwrap_or(typed.login.trim()),
-    ) {
-        errors.password = Some(e.to_string());
-    } else if typed.password != typed.password_confirm {
-        errors.password_confirm = Some("两次输入的密码不一致".into());
-    }
+        &typed.password_confirm,
+        login.as_ref().map_or(typed.login.trim(), |l| l.as_str()),
+    );
     if errors.any() {
         return None;
     }
