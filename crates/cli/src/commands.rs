@@ -6,6 +6,7 @@ use std::io::{BufRead as _, IsTerminal as _};
 use greenbridge_domain::account::{LoginName, PersonName, check_password};
 use greenbridge_domain::role::Role;
 use greenbridge_domain::time::{SHANGHAI, format_date, shanghai_date};
+use greenbridge_ingest::{Dataset, ImportOptions, IngestError};
 use greenbridge_store::{AuditEntry, Clock, NewAccount, Outcome, Store, StoreError, redact_url};
 use greenbridge_web::config::PasswordCost;
 use time::{Date, Duration};
@@ -37,6 +38,10 @@ pub async fn serve(mut settings: Settings, demo: bool) -> Result<(), Failure> {
             .await
             .map_err(|e| runtime(&settings, format!("{e:#}")))?;
         tracing::info!("demo mode: {report}");
+        let lessons = crate::demo::attach_demo_media(&store, &settings.data)
+            .await
+            .map_err(|e| runtime(&settings, format!("{e:#}")))?;
+        tracing::info!("demo mode: sample video attached as {lessons} new lesson(s)");
     } else if crate::demo::demo_enabled(&store).await.unwrap_or(false) {
         tracing::info!("this database holds demonstration data from an earlier `serve --demo`");
     }
@@ -79,17 +84,104 @@ pub async fn reindex(mut settings: Settings, collection: Option<String>) -> Resu
     run_migrations(&store, &settings).await?;
     let indexer = greenbridge_search::Indexer::open(store.clone(), &settings.data)
         .map_err(|e| runtime(&settings, format!("cannot open the search indexes: {e}")))?;
+    let names = indexer.collection_names();
+    if let Some(name) = &collection
+        && !names.contains(&name.as_str())
+    {
+        store.close().await;
+        return Err(Failure::Usage(format!(
+            "unknown collection {name}; this build indexes: {}",
+            names.join(", ")
+        )));
+    }
     let started = std::time::Instant::now();
     let count = indexer
         .rebuild()
         .await
         .map_err(|e| runtime(&settings, format!("reindex failed: {e}")))?;
     println!(
-        "reindexed {}: {count} documents in {:.1} s",
-        collection.as_deref().unwrap_or("all collections"),
-        started.elapsed().as_secs_f64()
+        "reindexed {count} documents in {:.1} s ({})",
+        started.elapsed().as_secs_f64(),
+        names.join(", ")
     );
     store.close().await;
+    Ok(())
+}
+
+/// The flags of `import` besides the dataset and the path.
+pub struct ImportFlags {
+    pub kind: Option<String>,
+    pub dry_run: bool,
+    pub json: bool,
+}
+
+/// `import`: reads the file (or folder), imports it as `dataset` and prints the report
+/// (DESIGN.md "Commands"). Exit 0 when the input was processed, even with rejected rows;
+/// 2 when it could not be read at all. A committed import is audited.
+pub async fn import(
+    mut settings: Settings,
+    dataset: &str,
+    path: &std::path::Path,
+    flags: ImportFlags,
+) -> Result<(), Failure> {
+    let Some(dataset) = Dataset::parse(dataset) else {
+        return Err(Failure::Usage(format!("unknown dataset {dataset}")));
+    };
+    prepare_data_dir(&mut settings, false)?;
+    let store = open_store(&settings).await?;
+    run_migrations(&store, &settings).await?;
+    let clock = clock(&settings);
+    let options = ImportOptions {
+        kind: flags.kind,
+        dry_run: flags.dry_run,
+        sample: false,
+        now: clock.unix(),
+        actor_account_id: None,
+    };
+    let report = match greenbridge_ingest::import(&store, dataset, path, &options).await {
+        Ok(report) => report,
+        Err(IngestError::Unreadable(message) | IngestError::Options(message)) => {
+            store.close().await;
+            return Err(Failure::Usage(message));
+        }
+        Err(IngestError::Store(error)) => return Err(store_failure(&settings, error)),
+    };
+    if !flags.dry_run {
+        let detail = format!(
+            "{} from {}: {}",
+            dataset.name(),
+            path.display(),
+            report.summary()
+        );
+        store
+            .append_audit(
+                &cli_audit_entry("data.import", dataset.name(), &detail),
+                clock.unix(),
+            )
+            .await
+            .map_err(|e| store_failure(&settings, e))?;
+    }
+    store.close().await;
+    if flags.json {
+        let json = serde_json::to_string_pretty(&report).expect("a report serialises");
+        println!("{json}");
+    } else {
+        println!("{}: {}", dataset.name(), report.summary());
+        for rejected in &report.rejected {
+            let place = match (&rejected.row, &rejected.file) {
+                (Some(row), _) => format!("row {row}"),
+                (None, Some(file)) => file.clone(),
+                (None, None) => "input".to_string(),
+            };
+            match &rejected.field {
+                Some(field) => println!("  rejected {place} [{field}]: {}", rejected.reason),
+                None => println!("  rejected {place}: {}", rejected.reason),
+            }
+        }
+        for skipped in &report.skipped {
+            println!("  skipped {}: {}", skipped.file, skipped.reason);
+        }
+    }
     Ok(())
 }
 
@@ -216,7 +308,7 @@ fn cli_audit_entry<'a>(action: &'a str, target: &'a str, detail: &'a str) -> Aud
 }
 
 /// The one clock of every date rule: pinned by `today`, else the system's.
-fn clock(settings: &Settings) -> Clock {
+pub(crate) fn clock(settings: &Settings) -> Clock {
     settings
         .today
         .map(Clock::pinned)
@@ -225,7 +317,7 @@ fn clock(settings: &Settings) -> Clock {
 
 /// Creates the data directory and makes its path absolute. `serve` always needs it
 /// (uploads, indexes); the other commands only when the SQLite file lives there.
-fn prepare_data_dir(settings: &mut Settings, always: bool) -> Result<(), Failure> {
+pub(crate) fn prepare_data_dir(settings: &mut Settings, always: bool) -> Result<(), Failure> {
     if !always && !settings.uses_default_database() {
         return Ok(());
     }
@@ -240,7 +332,7 @@ fn prepare_data_dir(settings: &mut Settings, always: bool) -> Result<(), Failure
     Ok(())
 }
 
-async fn open_store(settings: &Settings) -> Result<Store, Failure> {
+pub(crate) async fn open_store(settings: &Settings) -> Result<Store, Failure> {
     let url = settings.database_url();
     Store::connect(&url).await.map_err(|error| {
         let cause = match &error {
@@ -267,7 +359,7 @@ async fn open_store(settings: &Settings) -> Result<Store, Failure> {
     })
 }
 
-async fn run_migrations(store: &Store, settings: &Settings) -> Result<usize, Failure> {
+pub(crate) async fn run_migrations(store: &Store, settings: &Settings) -> Result<usize, Failure> {
     store.migrate().await.map_err(|e| {
         runtime(
             settings,
@@ -279,7 +371,7 @@ async fn run_migrations(store: &Store, settings: &Settings) -> Result<usize, Fai
     })
 }
 
-fn store_failure(settings: &Settings, error: StoreError) -> Failure {
+pub(crate) fn store_failure(settings: &Settings, error: StoreError) -> Failure {
     runtime(
         settings,
         format!("database {}: {error}", settings.database_url_redacted()),

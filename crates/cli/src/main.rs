@@ -10,6 +10,7 @@
 
 mod commands;
 mod demo;
+mod qa;
 mod settings;
 
 use std::process::ExitCode;
@@ -48,12 +49,59 @@ enum Command {
     /// Rebuild this instance's search indexes from the database (stop `serve` on the
     /// same data directory first: an index has one writer)
     Reindex(ReindexArgs),
+    /// Import a data file (or a folder of pages) into the platform and print the report
+    #[command(after_help = "\
+Exit codes: 0 when the input was processed, even with rejected rows; 2 when it could
+not be read at all (missing, not a list of the kind, unknown --kind); 1 when the
+database failed. With --dry-run nothing is committed and the report is the same.")]
+    Import(ImportArgs),
+    /// The assistant (智能问答)
+    #[command(subcommand)]
+    Qa(QaCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum QaCommand {
+    /// Measure the assistant on a question file (JSON Lines: question, expected) against
+    /// the FAQ base of the data directory: top-1, top-3, correct declines, latency
+    #[command(after_help = "\
+expected is the source_id of the entry that answers, a list of acceptable ones, or null
+when the assistant should decline. Top-1 counts a question only when the assistant is
+confident and its first answer is right. Exit 2 when the file cannot be read.")]
+    Eval(QaEvalArgs),
+}
+
+#[derive(Debug, Args)]
+struct QaEvalArgs {
+    /// The question file
+    file: std::path::PathBuf,
+    /// Print the figures and every outcome as JSON
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+struct ImportArgs {
+    /// What the input holds
+    #[arg(value_parser = ["suppliers", "notices", "demands", "regulations", "faq", "courses"])]
+    dataset: String,
+    /// The file to import (for notices also a folder of pages)
+    path: std::path::PathBuf,
+    /// The kind of list, where a dataset has several (suppliers: hw-licence, monitoring, eia)
+    #[arg(long)]
+    kind: Option<String>,
+    /// Read and check everything, report, commit nothing
+    #[arg(long)]
+    dry_run: bool,
+    /// Print the report as JSON (read, created, updated, unchanged, rejected, skipped)
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Debug, Args)]
 struct ReindexArgs {
-    /// The collection to rebuild; all when omitted
-    #[arg(value_parser = ["organisations"])]
+    /// A collection to check for (e.g. organisations). Every collection is rebuilt
+    /// either way: one outbox cursor covers them all.
     collection: Option<String>,
 }
 
@@ -176,6 +224,20 @@ fn main() -> ExitCode {
                 commands::purge_audit(settings, args.before).await
             }
             Command::Reindex(args) => commands::reindex(settings, args.collection).await,
+            Command::Qa(QaCommand::Eval(args)) => qa::eval(settings, &args.file, args.json).await,
+            Command::Import(args) => {
+                commands::import(
+                    settings,
+                    &args.dataset,
+                    &args.path,
+                    commands::ImportFlags {
+                        kind: args.kind,
+                        dry_run: args.dry_run,
+                        json: args.json,
+                    },
+                )
+                .await
+            }
         }
     });
     match outcome {

@@ -106,6 +106,11 @@ pub struct Settings {
     /// videos, import files). Other uploads keep their own limits (licence scans: 10 MB).
     /// Between 1 and 102400.
     pub upload_max_mb: u64,
+    /// `course_upload_max_mb` · `--course-upload-max-mb` · `GREENBRIDGE_COURSE_UPLOAD_MAX_MB`
+    /// · default `1024`. Largest lesson upload of 绿色课堂 (a lesson's video, captions,
+    /// courseware and poster together), in MiB; more is refused with 413. Between 1
+    /// and 102400.
+    pub course_upload_max_mb: u64,
     /// `[footer]`: what the footer of every page says about who runs the site.
     pub footer: FooterSettings,
 }
@@ -163,6 +168,7 @@ impl fmt::Debug for Settings {
             .field("mail_from", &self.mail_from)
             .field("default_review_province", &self.default_review_province)
             .field("upload_max_mb", &self.upload_max_mb)
+            .field("course_upload_max_mb", &self.course_upload_max_mb)
             .field("footer", &self.footer)
             .finish()
     }
@@ -197,6 +203,7 @@ pub struct FileSettings {
     pub mail_from: Option<String>,
     pub default_review_province: Option<String>,
     pub upload_max_mb: Option<i64>,
+    pub course_upload_max_mb: Option<i64>,
     #[serde(default)]
     pub footer: FileFooter,
 }
@@ -320,6 +327,9 @@ pub struct ServerOverrides {
     /// Largest file admins may upload under 文件管理, in MiB [default: 1024]
     #[arg(long, env = "GREENBRIDGE_UPLOAD_MAX_MB", value_name = "MIB")]
     pub upload_max_mb: Option<i64>,
+    /// Largest lesson upload of 绿色课堂 (all its files together), in MiB [default: 1024]
+    #[arg(long, env = "GREENBRIDGE_COURSE_UPLOAD_MAX_MB", value_name = "MIB")]
+    pub course_upload_max_mb: Option<i64>,
     /// Footer: operator of the site (主办单位)
     #[arg(long, env = "GREENBRIDGE_FOOTER_OPERATOR", value_name = "TEXT")]
     pub footer_operator: Option<String>,
@@ -635,6 +645,23 @@ impl Settings {
             None => greenbridge_web::config::DEFAULT_UPLOAD_MAX_MB,
         };
 
+        let course_upload_max_mb = match pick(
+            server.course_upload_max_mb,
+            "--course-upload-max-mb",
+            "GREENBRIDGE_COURSE_UPLOAD_MAX_MB",
+            file.course_upload_max_mb,
+        ) {
+            Some((mb @ 1..=102_400, _)) => mb as u64,
+            Some((mb, source)) => {
+                return Err(invalid(
+                    "course_upload_max_mb",
+                    source,
+                    format!("must be between 1 and 102400 (100 GiB), not {mb}"),
+                ));
+            }
+            None => greenbridge_web::config::DEFAULT_COURSE_UPLOAD_MAX_MB,
+        };
+
         let defaults = FooterSettings::default();
         let text =
             |overridden: &Option<String>, flag, env, from_file: Option<String>, default: String| {
@@ -687,6 +714,7 @@ impl Settings {
             mail_from,
             default_review_province,
             upload_max_mb,
+            course_upload_max_mb,
             footer,
         })
     }
@@ -724,6 +752,7 @@ impl Settings {
         config.mail_from = self.mail_from.clone();
         config.default_review_province = self.default_review_province.clone();
         config.upload_max_mb = self.upload_max_mb;
+        config.course_upload_max_mb = self.course_upload_max_mb;
         config.footer = Footer {
             operator: self.footer.operator.clone(),
             guidance: self.footer.guidance.clone(),
@@ -960,6 +989,32 @@ mod tests {
             },
         );
         assert!(error.contains("GREENBRIDGE_UPLOAD_MAX_MB"), "{error}");
+    }
+
+    #[test]
+    fn the_course_upload_limit_is_its_own_setting() {
+        let settings = resolve(
+            FileSettings::default(),
+            GlobalOverrides::default(),
+            ServerOverrides::default(),
+        );
+        assert_eq!(settings.course_upload_max_mb, 1024);
+        let settings = resolve(
+            file("course_upload_max_mb = 300"),
+            GlobalOverrides::default(),
+            ServerOverrides::default(),
+        );
+        assert_eq!(settings.web_config().course_upload_max_mb, 300);
+        assert_eq!(settings.web_config().upload_max_mb, 1024);
+        let error = resolve_err(
+            FileSettings::default(),
+            GlobalOverrides::default(),
+            ServerOverrides {
+                course_upload_max_mb: Some(0),
+                ..ServerOverrides::default()
+            },
+        );
+        assert!(error.contains("GREENBRIDGE_COURSE_UPLOAD_MAX_MB"), "{error}");
     }
 
     #[test]

@@ -341,7 +341,7 @@ fn serve_with_demo_loads_the_reference_data_and_answers_health_checks() {
         log.contains("demo mode: reference data embedded in the binary"),
         "{log}"
     );
-    assert!(log.contains("no sample data sets loaded"), "{log}");
+    assert!(log.contains("sample data sets: hw-licence ("), "{log}");
 
     let mut stream = TcpStream::connect(&address).expect("connect");
     stream
@@ -481,11 +481,85 @@ fn reindex_rebuilds_the_search_index_from_the_database() {
     let output = workspace.run(&["reindex", "organisations"]);
     assert!(output.status.success(), "stderr: {}", stderr(&output));
     assert!(
-        stdout(&output).contains("reindexed organisations: 1 documents"),
+        stdout(&output).contains("reindexed 1 documents"),
         "{}",
         stdout(&output)
     );
     assert!(workspace.data().join("search/organisations").is_dir());
     let refused = workspace.run(&["reindex", "people"]);
     assert_eq!(refused.status.code(), Some(2));
+}
+
+#[test]
+fn importing_a_file_that_does_not_exist_exits_2_naming_it() {
+    let workspace = Workspace::new();
+    let missing = workspace.data().join("no-such-list.xlsx");
+    let missing = missing.to_str().expect("utf-8 path");
+    let output = workspace.run(&["import", "regulations", missing, "--json"]);
+    assert_eq!(output.status.code(), Some(2), "stderr: {}", stderr(&output));
+    assert!(
+        stderr(&output).contains("no-such-list.xlsx"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(stdout(&output).is_empty());
+
+    let unknown = workspace.run(&["import", "people", missing]);
+    assert_eq!(unknown.status.code(), Some(2));
+}
+
+#[test]
+fn importing_the_licence_list_prints_the_json_report_and_a_second_run_changes_nothing() {
+    let workspace = Workspace::new();
+    let list = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../samples/suppliers/hazardous_waste_licences.xlsx");
+    let list = list.to_str().expect("utf-8 path");
+    let args = [
+        "import",
+        "suppliers",
+        list,
+        "--kind",
+        "hw-licence",
+        "--json",
+    ];
+
+    let dry = workspace.run(&[&args[..], &["--dry-run"]].concat());
+    assert!(dry.status.success(), "stderr: {}", stderr(&dry));
+    let report: serde_json::Value = serde_json::from_str(&stdout(&dry)).expect("JSON report");
+    assert_eq!(report["created"], 59);
+    assert_eq!(report["dry_run"], true);
+
+    let first = workspace.run(&args);
+    assert!(first.status.success(), "stderr: {}", stderr(&first));
+    let report: serde_json::Value = serde_json::from_str(&stdout(&first)).expect("JSON report");
+    assert_eq!(report["read"], 64);
+    assert_eq!(report["created"], 59);
+    let rows: Vec<i64> = report["rejected"]
+        .as_array()
+        .expect("rejected rows")
+        .iter()
+        .map(|r| r["row"].as_i64().expect("row"))
+        .collect();
+    assert_eq!(rows, vec![12, 24, 36, 50, 61]);
+    assert!(report["rejected"][2]["reason"]
+        .as_str()
+        .is_some_and(|r| r.contains("HW99")));
+
+    let second = workspace.run(&args);
+    let report: serde_json::Value = serde_json::from_str(&stdout(&second)).expect("JSON report");
+    assert_eq!(
+        (&report["created"], &report["updated"], &report["unchanged"]),
+        (&serde_json::json!(0), &serde_json::json!(0), &serde_json::json!(59))
+    );
+
+    let not_a_list = workspace.run(&["import", "suppliers", env!("CARGO_MANIFEST_DIR"), "--json"]);
+    assert_eq!(not_a_list.status.code(), Some(2));
+    let wrong_kind = workspace.run(&[
+        "import",
+        "suppliers",
+        list,
+        "--kind",
+        "people",
+    ]);
+    assert_eq!(wrong_kind.status.code(), Some(2));
 }

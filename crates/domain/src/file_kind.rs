@@ -13,6 +13,8 @@
 //! - MP4 is an ISO base media file with an `ftyp` box; the still-image brands of the same
 //!   container (HEIC, AVIF) are not MP4.
 //! - WebM is EBML (`1A 45 DF A3`) whose DocType is `webm` (Matroska `.mkv` is not).
+//! - WebVTT captions are text that starts with `WEBVTT` (after an optional byte-order
+//!   mark) followed by a space, a tab or a line break, as the WebVTT standard requires.
 //! - Text (CSV or plain): the first KiB is valid UTF-8 (a character cut at the end of
 //!   that window is allowed) without NUL bytes, and no binary signature matched. CSV and
 //!   plain text cannot be told apart by content: a `.csv` name makes CSV, else text.
@@ -37,10 +39,12 @@ pub enum FileKind {
     Pptx,
     Csv,
     Text,
+    /// WebVTT captions (`.vtt`), for the `<track>` of a video.
+    Vtt,
 }
 
 impl FileKind {
-    pub const ALL: [FileKind; 11] = [
+    pub const ALL: [FileKind; 12] = [
         FileKind::Pdf,
         FileKind::Jpeg,
         FileKind::Png,
@@ -52,6 +56,7 @@ impl FileKind {
         FileKind::Pptx,
         FileKind::Csv,
         FileKind::Text,
+        FileKind::Vtt,
     ];
 
     /// The stable identifier kept in the database.
@@ -68,6 +73,7 @@ impl FileKind {
             FileKind::Pptx => "pptx",
             FileKind::Csv => "csv",
             FileKind::Text => "text",
+            FileKind::Vtt => "vtt",
         }
     }
 
@@ -93,6 +99,7 @@ impl FileKind {
             }
             FileKind::Csv => "text/csv; charset=utf-8",
             FileKind::Text => "text/plain; charset=utf-8",
+            FileKind::Vtt => "text/vtt; charset=utf-8",
         }
     }
 
@@ -114,6 +121,7 @@ impl FileKind {
             FileKind::Pptx => "pptx",
             FileKind::Csv => "csv",
             FileKind::Text => "txt",
+            FileKind::Vtt => "vtt",
         }
     }
 
@@ -131,6 +139,7 @@ impl FileKind {
             FileKind::Pptx => "PowerPoint（PPTX）",
             FileKind::Csv => "CSV",
             FileKind::Text => "纯文本（TXT）",
+            FileKind::Vtt => "WebVTT 字幕",
         }
     }
 
@@ -182,6 +191,8 @@ impl FileKind {
                 "pptx" => Some(FileKind::Pptx),
                 _ => None,
             })
+        } else if is_webvtt(head) {
+            Some(FileKind::Vtt)
         } else if is_text(head) {
             Some(if extension == "csv" {
                 FileKind::Csv
@@ -223,6 +234,15 @@ fn office_kind(head: &[u8]) -> Option<FileKind> {
         }
     }
     None
+}
+
+/// `WEBVTT` at the start (after an optional UTF-8 byte-order mark), then the end of
+/// the file, a space, a tab or a line break; and text after all.
+fn is_webvtt(head: &[u8]) -> bool {
+    let body = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+    body.strip_prefix(b"WEBVTT").is_some_and(|rest| {
+        matches!(rest.first(), None | Some(b' ' | b'\t' | b'\n' | b'\r'))
+    }) && is_text(body)
 }
 
 /// UTF-8 without NUL in the first [`TEXT_SNIFF_LEN`] bytes; a character cut by the end
@@ -335,6 +355,25 @@ mod tests {
         assert_eq!(FileKind::sniff(&long, "a.txt"), Some(FileKind::Text));
         // ... but cut by the end of the file it is not.
         assert_eq!(FileKind::sniff(&"中".as_bytes()[..2], "a.txt"), None);
+    }
+
+    #[test]
+    fn webvtt_is_told_from_plain_text_by_its_signature() {
+        let vtt = "WEBVTT\n\n00:00.000 --> 00:02.000\n绿色课堂\n".as_bytes();
+        assert_eq!(FileKind::sniff(vtt, "a.txt"), Some(FileKind::Vtt));
+        let with_bom = "\u{feff}WEBVTT - 字幕\r\n\r\n".as_bytes();
+        assert_eq!(FileKind::sniff(with_bom, "a.vtt"), Some(FileKind::Vtt));
+        assert_eq!(
+            FileKind::sniff(b"WEBVTTX\n", "a.vtt"),
+            Some(FileKind::Text),
+            "the signature must end in white space"
+        );
+        assert_eq!(
+            FileKind::sniff("1\n00:00:00,000 --> 00:00:02,000\n字幕\n".as_bytes(), "a.vtt"),
+            Some(FileKind::Text),
+            "SubRip is not WebVTT"
+        );
+        assert_eq!(FileKind::sniff(b"WEBVTT\n\0\x01", "a.vtt"), None);
     }
 
     #[test]

@@ -20,8 +20,12 @@ pub mod file_kind;
 pub mod gov_system;
 pub mod hw;
 pub mod module;
+pub mod money;
+pub mod notice;
 pub mod region;
+pub mod regulation;
 pub mod role;
+pub mod sensitive;
 pub mod service_category;
 pub mod time;
 pub mod totp;
@@ -38,6 +42,8 @@ pub use hw::{
     WasteCodeEntry, WasteCodeError,
 };
 pub use module::{Module, ModuleError};
+pub use money::{AmountUnit, Money, MoneyError};
+pub use notice::{NoticeDateTime, NoticeType};
 pub use reference::ReferenceDataError;
 pub use region::{
     Region, RegionCode, RegionCodeError, RegionLevel, RegionLevelError, RegionTree,

@@ -137,10 +137,20 @@ pub enum Permission {
     ViewStatistics,
     /// Answer questions the assistant could not answer.
     AnswerRoutedQuestions,
+    /// Publish 绿色课堂 courses: create them and upload their lessons (videos,
+    /// courseware, captions).
+    ManageCourses,
+    /// Add and edit 标准政策 documents, their interpretations (政策解读) and
+    /// knowledge-base articles (业务知识库): the associations and the admins.
+    ManageRegulations,
+    /// Add and edit entries of the 智能问答 FAQ base: the associations and the
+    /// admins (experts answer routed questions; publishing their answers into
+    /// the base is the associations' call).
+    ManageFaq,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 9] = [
+    pub const ALL: [Permission; 12] = [
         Permission::ManageOwnOrganisation,
         Permission::InviteColleagues,
         Permission::ReviewRegistrations,
@@ -150,6 +160,9 @@ impl Permission {
         Permission::ViewAuditLog,
         Permission::ViewStatistics,
         Permission::AnswerRoutedQuestions,
+        Permission::ManageCourses,
+        Permission::ManageRegulations,
+        Permission::ManageFaq,
     ];
 }
 
@@ -182,6 +195,9 @@ pub const ROLE_PERMISSIONS: &[(Role, &[Permission])] = &[
             P::ReviewRegistrations,
             P::ResetOtherPasswords,
             P::AnswerRoutedQuestions,
+            P::ManageCourses,
+            P::ManageRegulations,
+            P::ManageFaq,
         ],
     ),
     (Role::Expert, &[P::AnswerRoutedQuestions]),
@@ -195,6 +211,9 @@ pub const ROLE_PERMISSIONS: &[(Role, &[Permission])] = &[
             P::ConfigureModules,
             P::ViewAuditLog,
             P::ViewStatistics,
+            P::ManageCourses,
+            P::ManageRegulations,
+            P::ManageFaq,
         ],
     ),
 ];

@@ -13,9 +13,9 @@
 //! instance whose cursor is missing, whose index had to be wiped, or whose mark is
 //! below rows already purged from the outbox rebuilds its indexes from the tables.
 
-use crate::collections::{ORGANISATIONS, organisation_doc};
+use crate::collections::{CollectionSource, ORGANISATIONS};
 use crate::{SearchError, SearchIndex};
-use greenbridge_store::{OutboxRow, Store, StoreError, collections};
+use greenbridge_store::{OutboxRow, Store, StoreError};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -57,10 +57,18 @@ struct Cursor {
     generation: String,
 }
 
+/// One collection: where its documents come from, and this instance's index of them.
+struct Collection {
+    source: Arc<dyn CollectionSource>,
+    index: Arc<SearchIndex>,
+}
+
 /// This instance's search indexes and its position in the outbox.
 pub struct Indexer {
     store: Store,
+    /// The organisations index, the one most pages use (also in `collections`).
     pub organisations: Arc<SearchIndex>,
+    collections: Vec<Collection>,
     cursor_path: PathBuf,
     cursor: Mutex<Option<Cursor>>,
     /// Serialises passes: the background loop and a command may both call in.
@@ -73,9 +81,31 @@ impl Indexer {
     /// Opens the indexes under `data_dir`; call [`Indexer::catch_up`] to bring them up
     /// to date (it rebuilds when needed).
     pub fn open(store: Store, data_dir: &Path) -> Result<Indexer, IndexingError> {
-        let organisations = SearchIndex::open(data_dir, &ORGANISATIONS)?;
+        Indexer::open_with(store, data_dir, crate::collections::all())
+    }
+
+    /// Opens the indexes of the given collections only (tests and benchmarks).
+    pub fn open_with(
+        store: Store,
+        data_dir: &Path,
+        sources: Vec<Arc<dyn CollectionSource>>,
+    ) -> Result<Indexer, IndexingError> {
+        let mut collections = Vec::with_capacity(sources.len());
+        for source in sources {
+            let index = Arc::new(SearchIndex::open(data_dir, source.spec())?);
+            collections.push(Collection { source, index });
+        }
+        let organisations = match collections
+            .iter()
+            .find(|c| c.source.spec().name == ORGANISATIONS.name)
+        {
+            Some(collection) => collection.index.clone(),
+            None => Arc::new(SearchIndex::open(data_dir, &ORGANISATIONS)?),
+        };
         let cursor_path = data_dir.join("search").join("outbox-cursor.json");
-        let cursor = if organisations.state().needs_rebuild() {
+        // A new collection, a changed spec or a damaged index: rebuild everything, as
+        // the one cursor covers every collection.
+        let cursor = if collections.iter().any(|c| c.index.state().needs_rebuild()) {
             None
         } else {
             std::fs::read(&cursor_path)
@@ -84,12 +114,29 @@ impl Indexer {
         };
         Ok(Indexer {
             store,
-            organisations: Arc::new(organisations),
+            organisations,
+            collections,
             cursor_path,
             cursor: Mutex::new(cursor),
             pass: tokio::sync::Mutex::new(()),
             rebuilding: Mutex::new(None),
         })
+    }
+
+    /// This instance's index of the collection named `name` (a spec's name).
+    pub fn index(&self, name: &str) -> Option<Arc<SearchIndex>> {
+        self.collections
+            .iter()
+            .find(|c| c.source.spec().name == name)
+            .map(|c| c.index.clone())
+    }
+
+    /// The names of the collections this instance indexes.
+    pub fn collection_names(&self) -> Vec<&'static str> {
+        self.collections
+            .iter()
+            .map(|c| c.source.spec().name)
+            .collect()
     }
 
     /// Rebuilds every index from the database, whatever its state.
@@ -112,7 +159,15 @@ impl Indexer {
     }
 
     async fn rebuild_locked(&self) -> Result<usize, IndexingError> {
-        let total = self.store.count_organisations().await.unwrap_or(0).max(0) as usize;
+        let mut total = 0;
+        for collection in &self.collections {
+            total += collection
+                .source
+                .count(&self.store)
+                .await
+                .unwrap_or(0)
+                .max(0) as usize;
+        }
         *self.rebuilding.lock().expect("progress lock") = Some((0, total));
         let outcome = self.rebuild_all().await;
         *self.rebuilding.lock().expect("progress lock") = None;
@@ -140,22 +195,27 @@ impl Indexer {
             .filter(|id| !visible.contains(id))
             .map(|id| (id, now))
             .collect();
-        self.organisations.clear()?;
-        let mut after = 0;
         let mut count = 0;
-        loop {
-            let page = self.store.organisations_after(after, BATCH).await?;
-            let Some(last) = page.last() else { break };
-            after = last.id;
-            let docs: Vec<_> = page.iter().map(organisation_doc).collect();
-            self.organisations.upsert(&docs)?;
-            count += docs.len();
-            if let Some((done, total)) = self.rebuilding.lock().expect("progress lock").as_mut() {
-                *done = count;
-                *total = (*total).max(count);
+        for collection in &self.collections {
+            collection.index.clear()?;
+            let mut after = 0;
+            loop {
+                let page = collection
+                    .source
+                    .page_after(&self.store, after, BATCH)
+                    .await?;
+                let Some(last) = page.last_id else { break };
+                after = last;
+                collection.index.upsert(&page.docs)?;
+                count += page.docs.len();
+                if let Some((done, total)) = self.rebuilding.lock().expect("progress lock").as_mut()
+                {
+                    *done = count;
+                    *total = (*total).max(count);
+                }
             }
+            collection.index.commit()?;
         }
-        self.organisations.commit()?;
         self.save(Cursor {
             high_water: mark,
             gaps,
@@ -237,29 +297,28 @@ impl Indexer {
     }
 
     async fn apply(&self, rows: &[OutboxRow]) -> Result<(), IndexingError> {
-        let organisation_ids: BTreeSet<&str> = rows
-            .iter()
-            .filter(|r| r.collection == collections::ORGANISATIONS)
-            .map(|r| r.doc_id.as_str())
-            .collect();
-        if organisation_ids.is_empty() {
-            return Ok(());
-        }
-        let mut docs = Vec::new();
-        let mut gone = Vec::new();
-        for id in organisation_ids {
-            let found = match id.parse::<i64>() {
-                Ok(number) => self.store.find_organisation(number).await?,
-                Err(_) => None,
-            };
-            match found {
-                Some(organisation) => docs.push(organisation_doc(&organisation)),
-                None => gone.push(id),
+        for collection in &self.collections {
+            let name = collection.source.spec().name;
+            let doc_ids: BTreeSet<&str> = rows
+                .iter()
+                .filter(|r| r.collection == name)
+                .map(|r| r.doc_id.as_str())
+                .collect();
+            if doc_ids.is_empty() {
+                continue;
             }
+            let numbers: Vec<i64> = doc_ids.iter().filter_map(|id| id.parse().ok()).collect();
+            let docs = collection.source.docs(&self.store, &numbers).await?;
+            let present: BTreeSet<&str> = docs.iter().map(|d| d.id.as_str()).collect();
+            let gone: Vec<&str> = doc_ids
+                .iter()
+                .copied()
+                .filter(|id| !present.contains(id))
+                .collect();
+            collection.index.delete(&gone)?;
+            collection.index.upsert(&docs)?;
+            collection.index.commit()?;
         }
-        self.organisations.delete(&gone)?;
-        self.organisations.upsert(&docs)?;
-        self.organisations.commit()?;
         Ok(())
     }
 

@@ -40,6 +40,36 @@ const MIGRATIONS: &[Migration] = &[
         name: "files",
         sql: include_str!("../migrations/0005_files.sql"),
     },
+    Migration {
+        version: 6,
+        name: "suppliers",
+        sql: include_str!("../migrations/0006_suppliers.sql"),
+    },
+    Migration {
+        version: 8,
+        name: "regulations",
+        sql: include_str!("../migrations/0008_regulations.sql"),
+    },
+    Migration {
+        version: 10,
+        name: "courses",
+        sql: include_str!("../migrations/0010_courses.sql"),
+    },
+    Migration {
+        version: 11,
+        name: "supplier_directory",
+        sql: include_str!("../migrations/0011_supplier_directory.sql"),
+    },
+    Migration {
+        version: 7,
+        name: "demand_hall",
+        sql: include_str!("../migrations/0007_demand_hall.sql"),
+    },
+    Migration {
+        version: 9,
+        name: "qa",
+        sql: include_str!("../migrations/0009_qa.sql"),
+    },
 ];
 
 /// An arbitrary constant that names GreenBridge's migration lock on PostgreSQL, so that

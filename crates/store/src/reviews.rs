@@ -19,15 +19,18 @@ pub enum ReviewKind {
     Profile,
     Demand,
     FaqAnswer,
+    /// 纠错: someone reports wrong data on a profile (subject: supplier_correction).
+    Correction,
 }
 
 impl ReviewKind {
-    pub const ALL: [ReviewKind; 5] = [
+    pub const ALL: [ReviewKind; 6] = [
         ReviewKind::Registration,
         ReviewKind::Claim,
         ReviewKind::Profile,
         ReviewKind::Demand,
         ReviewKind::FaqAnswer,
+        ReviewKind::Correction,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -37,6 +40,7 @@ impl ReviewKind {
             ReviewKind::Profile => "profile",
             ReviewKind::Demand => "demand",
             ReviewKind::FaqAnswer => "faq_answer",
+            ReviewKind::Correction => "correction",
         }
     }
 
@@ -47,6 +51,7 @@ impl ReviewKind {
             ReviewKind::Profile => "机构资料",
             ReviewKind::Demand => "需求发布",
             ReviewKind::FaqAnswer => "问答解答",
+            ReviewKind::Correction => "信息纠错",
         }
     }
 
@@ -337,7 +342,37 @@ impl Store {
                 )
                 .await?;
             }
-            ReviewKind::Profile | ReviewKind::Demand | ReviewKind::FaqAnswer => {}
+            ReviewKind::Profile => {
+                // The listing state is part of the organisation's search document.
+                crate::supplier_queries::apply_profile_decision(&mut tx, &item, approve, now)
+                    .await?;
+            }
+            ReviewKind::Correction => {
+                crate::supplier_queries::apply_correction_decision(
+                    &mut tx,
+                    item.subject_id,
+                    approve,
+                    reason,
+                    decided_by,
+                    now,
+                )
+                .await?;
+            }
+            ReviewKind::Demand => {
+                let today = greenbridge_domain::time::shanghai_date_from_unix(now)
+                    .map(greenbridge_domain::time::format_date)
+                    .unwrap_or_default();
+                crate::demands::apply_review_decision(
+                    &mut tx,
+                    item.subject_id,
+                    approve,
+                    reason,
+                    &today,
+                    now,
+                )
+                .await?;
+            }
+            ReviewKind::FaqAnswer => {}
         }
         tx.commit().await?;
         Ok(item)

@@ -13,6 +13,9 @@ pub const DEFAULT_REVIEW_PROVINCE: &str = "310000";
 /// Default of [`Config::upload_max_mb`]: 1 GiB (training videos).
 pub const DEFAULT_UPLOAD_MAX_MB: u64 = 1024;
 
+/// Default of [`Config::course_upload_max_mb`]: 1 GiB per lesson upload.
+pub const DEFAULT_COURSE_UPLOAD_MAX_MB: u64 = 1024;
+
 #[derive(Clone)]
 pub struct Config {
     /// Directory for the platform's state: database file, uploads, indexes.
@@ -44,6 +47,9 @@ pub struct Config {
     /// Largest file the admins' generic upload (`/admin/files`) accepts, in MiB. Other
     /// upload routes have fixed limits of their own (a licence scan: 10 MB).
     pub upload_max_mb: u64,
+    /// Largest lesson upload of 绿色课堂 (video, courseware, poster and captions of
+    /// one lesson together), in MiB.
+    pub course_upload_max_mb: u64,
     pub footer: Footer,
     /// How often (milliseconds) this instance applies new outbox rows to its search
     /// indexes: the most a change made through another instance takes to be found.
@@ -105,6 +111,7 @@ impl Config {
             mail_from: "绿桥 <noreply@localhost>".into(),
             default_review_province: DEFAULT_REVIEW_PROVINCE.into(),
             upload_max_mb: DEFAULT_UPLOAD_MAX_MB,
+            course_upload_max_mb: DEFAULT_COURSE_UPLOAD_MAX_MB,
             footer: Footer::default(),
             search_interval_ms: 1000,
         }

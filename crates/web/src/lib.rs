@@ -5,6 +5,9 @@
 //! file per area (pages and API); [`error`] is the one error type, turned into a
 //! response by [`errors`], which also gives axum's own rejections a zh-CN page.
 
+// The hand-written OpenAPI document is one large `json!` literal.
+#![recursion_limit = "256"]
+
 pub mod audit;
 pub mod config;
 pub mod context;
@@ -17,6 +20,7 @@ pub mod metrics;
 pub mod notify;
 pub mod page;
 pub mod password;
+pub mod qa_cache;
 pub mod review_queue;
 pub mod routes;
 pub mod sanitize;
@@ -53,6 +57,7 @@ pub async fn build_state(store: Store, config: Config) -> anyhow::Result<AppStat
         signing_key: Arc::from(key.into_bytes().into_boxed_slice()),
         metrics: Arc::default(),
         modules: Arc::new(ModuleSwitches::new()),
+        qa: Arc::default(),
         mailer: mail::Mailer::from_config(&config)?.map(Arc::new),
         files: Arc::new(
             greenbridge_store::blob::LocalFileStore::open_dir(config.data_dir.join("files"))

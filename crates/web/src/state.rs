@@ -22,6 +22,8 @@ pub struct AppState {
     pub search: Arc<greenbridge_search::Indexer>,
     /// Where uploaded files' bytes live (`<data>/files`); metadata is in `files`.
     pub files: Arc<dyn greenbridge_store::blob::FileStore>,
+    /// The 智能问答 engine over the FAQ base, rebuilt when the base changes.
+    pub qa: Arc<crate::qa_cache::QaCache>,
 }
 
 /// Which modules an admin has switched off. Read from the database at most every few

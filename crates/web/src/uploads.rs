@@ -136,6 +136,8 @@ fn accepted_kind(
     let found = FileKind::sniff(head, file_name).map(|kind| match kind {
         FileKind::Csv if !accepts(kind) && accepts(FileKind::Text) => FileKind::Text,
         FileKind::Text if !accepts(kind) && accepts(FileKind::Csv) => FileKind::Csv,
+        // WebVTT is text too, for a route that takes text but not captions.
+        FileKind::Vtt if !accepts(kind) && accepts(FileKind::Text) => FileKind::Text,
         other => other,
     });
     found

@@ -33,7 +33,27 @@ pub fn registry() -> JobRegistry {
         .register(SEARCH_REINDEX, reindex_search)
         .register_typed(crate::notify::EMAIL_JOB, crate::notify::email_job)
         .register(crate::notify::DIGEST_JOB, crate::notify::digest_job)
-        .register(crate::notify::SWEEP_JOB, crate::notify::sweep_job);
+        .register(crate::notify::SWEEP_JOB, crate::notify::sweep_job)
+        .register(
+            crate::routes::regulations_manage::STATUS_JOB,
+            crate::routes::regulations_manage::status_job,
+        )
+        .register(
+            crate::routes::regulations_manage::FEEDS_JOB,
+            crate::routes::regulations_manage::feeds_job,
+        )
+        .register(
+            crate::routes::hall_saved::CHECK_JOB,
+            crate::routes::hall_saved::check_job,
+        )
+        .register(
+            crate::routes::hall_connectors::DUE_JOB,
+            crate::routes::hall_connectors::due_job,
+        )
+        .register(
+            crate::routes::hall_connectors::RUN_JOB,
+            crate::routes::hall_connectors::run_job,
+        );
     registry
 }
 
@@ -67,6 +87,27 @@ pub fn schedules() -> Vec<Schedule> {
         },
         crate::notify::DIGEST_SCHEDULE,
         crate::notify::SWEEP_SCHEDULE,
+        // 标准政策: statuses follow the dates (尚未生效 → 现行有效 on the effective day;
+        // the pages compute it too, this keeps rows and index in step), and feeds sync
+        // when their own interval has passed.
+        Schedule {
+            kind: crate::routes::regulations_manage::STATUS_JOB,
+            every: Period::Minutes(30),
+        },
+        Schedule {
+            kind: crate::routes::regulations_manage::FEEDS_JOB,
+            every: Period::Minutes(60),
+        },
+        // 需求大厅: saved searches look for new notices and demands.
+        Schedule {
+            kind: crate::routes::hall_saved::CHECK_JOB,
+            every: Period::Minutes(30),
+        },
+        // 需求大厅: notice connectors (each source's own schedule decides within).
+        Schedule {
+            kind: crate::routes::hall_connectors::DUE_JOB,
+            every: Period::Minutes(60),
+        },
     ]
 }
 

@@ -28,6 +28,16 @@ pub fn router() -> Router<AppState> {
         .route("/hw-categories", get(hw_categories))
         .route("/waste-codes", get(waste_codes))
         .route("/service-categories", get(service_categories))
+        .route("/regulations", get(super::regulations::api_list))
+        .route("/regulations/{id}", get(super::regulations::api_detail))
+        .route("/suppliers", get(super::suppliers::api_list))
+        .route("/notices", get(super::hall::api_notices))
+        .route("/notices/{id}", get(super::hall::api_notice))
+        .route("/demands", get(super::hall::api_demands))
+        .route("/demands/{id}", get(super::hall::api_demand))
+        .route("/courses", get(super::classroom::api_courses))
+        .route("/courses/{id}", get(super::classroom::api_course))
+        .route("/qa/ask", get(super::assistant::api_ask))
 }
 
 /// Query parameters as given, repeated ones kept, checked against what a route knows.
@@ -358,6 +368,20 @@ async fn openapi() -> Json<Value> {
         "200": { "description": "列表", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/List" } } } },
         "400": { "description": "参数错误", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } }
     });
+    // Built apart: one json! literal for every path exceeds the macro recursion limit.
+    let suppliers_path = json!({ "get": {
+                "summary": "第三方服务机构名录（惠企服务）", "operationId": "listSuppliers",
+                "description": "每项含 id、name、credit_code、region_code、categories、qualifications（含有效期状态 status：valid | expiring | expired | not_yet_valid | rejected）和 highlights。facets：region、category、qualification、hw、mode、size。",
+                "parameters": with_pages(vec![
+                    param("q", "关键词：名称、曾用名、地址、业务范围、废物名称（如 废机油）"),
+                    repeated("region", "地区代码：该地区及其下级"), repeated("category", "服务类别代码"),
+                    repeated("qualification", "hw-licence | cma | eia | other"),
+                    repeated("hw", "危险废物类别，如 HW08；重复时须全部可收"),
+                    param("capacity_min", "核准能力下限（吨/年）"), repeated("mode", "收集 | 贮存 | 利用 | 处置"),
+                    repeated("size", "微型 | 小型 | 中型 | 大型 | 未填"), param("valid_only", "true：只含资质在有效期内的机构"),
+                    param("serves", "地区代码：许可证收集范围允许该地区"),
+                    param("sort", "relevance | name | validity"), param("order", "asc | desc")]),
+                "responses": list_response.clone() } });
     Json(json!({
         "openapi": "3.1.0",
         "info": {
@@ -384,6 +408,85 @@ async fn openapi() -> Json<Value> {
                 "summary": "《国家危险废物名录》废物代码", "operationId": "listWasteCodes",
                 "parameters": with_pages(vec![param("q", "代码、描述、行业或俗称（如 废机油）"), repeated("hw", "危险废物类别，如 HW08")]),
                 "responses": list_response.clone() } },
+            "/api/v1/suppliers": suppliers_path,
+            "/api/v1/notices": { "get": {
+                "summary": "招标采购公告（需求大厅）", "operationId": "listNotices",
+                "description": "每项含 id、source_id、title、notice_type、project_code、purchaser、region_code、budget_yuan（元，整数）、publish_date、deadline、state。facets：type、category、region。",
+                "parameters": with_pages(vec![
+                    param("q", "关键词：标题、采购人、正文"), repeated("region", "地区代码：该地区及其下级（省、市、区县、街道镇）"),
+                    repeated("type", "公告类型，如 招标公告、中标(成交)结果公告"), repeated("category", "服务类别代码（大类含其下小类）"),
+                    param("budget_min", "预算下限（元）"), param("budget_max", "预算上限（元）"),
+                    repeated("purchaser", "采购人全称"), param("publish_from", "发布日期起 YYYY-MM-DD"), param("publish_to", "发布日期止 YYYY-MM-DD"),
+                    param("open", "true：只含未过截止时间且未终止、未出结果的公告"),
+                    param("sort", "date | budget | relevance"), param("order", "asc | desc")]),
+                "responses": list_response.clone() } },
+            "/api/v1/notices/{id}": { "get": {
+                "summary": "单条公告及其后续公告（更正后的预算、截止时间见 effective）", "operationId": "getNotice",
+                "parameters": [{ "name": "id", "in": "path", "required": true, "schema": { "type": "string" } }],
+                "responses": { "200": { "description": "公告" }, "404": { "description": "不存在", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } } } } },
+            "/api/v1/demands": { "get": {
+                "summary": "企业需求（需求大厅，审核通过后公开）", "operationId": "listDemands",
+                "description": "每项含 id、source_id、title、notice_type（企业需求）、purchaser（发布企业）、region_code、budget_yuan（面议为 null）、publish_date、deadline、service_category_code、status。",
+                "parameters": with_pages(vec![
+                    param("q", "关键词"), repeated("region", "地区代码：该地区及其下级"), repeated("category", "服务类别代码"),
+                    param("budget_min", "预算下限（元）"), param("budget_max", "预算上限（元）"), repeated("purchaser", "发布企业全称"),
+                    repeated("publisher", "同 purchaser"), param("publish_from", "发布日期起"), param("publish_to", "发布日期止"),
+                    param("open", "true：只含征集中且未过截止日期的需求"),
+                    param("sort", "date | budget | relevance"), param("order", "asc | desc")]),
+                "responses": list_response.clone() } },
+            "/api/v1/demands/{id}": { "get": {
+                "summary": "单条企业需求", "operationId": "getDemand",
+                "parameters": [{ "name": "id", "in": "path", "required": true, "schema": { "type": "string" } }],
+                "responses": { "200": { "description": "需求" }, "404": { "description": "不存在", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } } } } },
+            "/api/v1/regulations": { "get": {
+                "summary": "标准政策：法律、法规、规章、规范性文件和标准", "operationId": "listRegulations",
+                "description": "每项含 id、source_id、title、doc_number、level、status（按当日计算）、effective、published、issuer、domains、region、mandatory 和 highlights（title、summary、full_text 的高亮片段）。facets：level、status、domain、region、issuer、mandatory。标准编号可按任意写法查询（GB3838、gb 3838—2002、HJ 819）。",
+                "parameters": with_pages(vec![
+                    param("q", "关键词：标题、文号/标准编号、摘要、全文"),
+                    repeated("level", "法律 | 行政法规 | 部门规章 | 规范性文件 | 地方性法规 | 地方政府规章 | 国家标准 | 行业标准 | 地方标准"),
+                    repeated("status", "现行有效 | 已修改 | 已废止 | 尚未生效 | all；缺省为除已废止外的全部"),
+                    repeated("issuer", "发布机关（联合发布的任一机关）"),
+                    repeated("domain", "综合 | 水 | 气 | 声 | 固废 | 土壤 | 环保手续 | 监测 | 辐射 | 生态"),
+                    param("region", "地区代码：全国性文件、所在省市的文件，以及示范区内适用的示范区文件"),
+                    param("mandatory", "true：强制性标准；false：推荐性标准"),
+                    param("effective_from", "施行日期起（YYYY-MM-DD，含）"), param("effective_to", "施行日期止（含）"),
+                    param("published_from", "发布日期起（含）"), param("published_to", "发布日期止（含）"),
+                    param("sort", "relevance | date | effective（有关键词时默认 relevance，否则 date）"), param("order", "asc | desc")]),
+                "responses": list_response.clone() } },
+            "/api/v1/regulations/{id}": { "get": {
+                "summary": "单个标准政策文件：全文、替代与修改关系、政策解读", "operationId": "getRegulation",
+                "parameters": [{ "name": "id", "in": "path", "required": true, "schema": { "type": "string" } }],
+                "responses": { "200": { "description": "文件" }, "404": { "description": "不存在", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } } } } },
+            "/api/v1/qa/ask": { "get": {
+                "summary": "智能问答：按问题匹配问答库", "operationId": "askQuestion",
+                "description": "返回 {confident, answers:[{id, source_id, question, answer, score, references:[{title, regulation_id}]}]}。confident 为 true 时第一项即答案；为 false 时 answers 为最接近的至多 3 条（您是不是想问）。score 为 0–1 的置信度；regulation_id 为标准政策文件的 id，没有对应文件时为 null。",
+                "parameters": [
+                    { "name": "q", "in": "query", "required": true, "description": "问题（最多 5000 字，按前 500 字匹配）", "schema": { "type": "string" } },
+                    param("region", "地区代码：全国、所在省市，以及示范区内的示范区条目"),
+                    param("category", "水 | 气 | 声 | 固废 | 土壤 | 环保手续 | 监测 | 执法 | 第三方治理 | 其他")],
+                "responses": {
+                    "200": { "description": "回答", "content": { "application/json": { "schema": { "type": "object", "required": ["confident", "answers"], "properties": {
+                        "confident": { "type": "boolean" },
+                        "answers": { "type": "array", "items": { "type": "object", "required": ["id", "source_id", "question", "answer", "score", "references"], "properties": {
+                            "id": { "type": "string" }, "source_id": { "type": ["string", "null"] }, "question": { "type": "string" }, "answer": { "type": "string" },
+                            "score": { "type": "number", "minimum": 0, "maximum": 1 },
+                            "references": { "type": "array", "items": { "type": "object", "required": ["title", "regulation_id"], "properties": {
+                                "title": { "type": "string" }, "regulation_id": { "type": ["string", "null"] } } } } } } } } } } } },
+                    "400": { "description": "参数错误（q 为空、未知的地区代码或分类）", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } } } } },
+            "/api/v1/courses": { "get": {
+                "summary": "绿色课堂：培训课程", "operationId": "listCourses",
+                "description": "每项含 id、source_id、title、description、speaker、speaker_title、speaker_org、category、level、duration_minutes、tags、regulations（相关标准政策：编号或名称）、published_at、lesson_count、view_count（各课时观看次数之和）、sample 和 url。facets：category、tag。关键词按中文分词并识别常用简称（如 危废 = 危险废物），匹配标题、标签、主讲人、简介和课时文字稿。",
+                "parameters": with_pages(vec![
+                    param("q", "关键词"),
+                    repeated("category", "类别，如 危废管理"),
+                    repeated("tag", "标签（课程含任一即可）"),
+                    param("sort", "relevance | newest | views（有关键词时默认 relevance，否则 newest）"),
+                    param("order", "asc | desc（缺省 desc）")]),
+                "responses": list_response.clone() } },
+            "/api/v1/courses/{id}": { "get": {
+                "summary": "单门课程及其课时（视频、字幕、课件、封面的地址和文字稿）", "operationId": "getCourse",
+                "parameters": [{ "name": "id", "in": "path", "required": true, "schema": { "type": "string" } }],
+                "responses": { "200": { "description": "课程" }, "404": { "description": "不存在", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } } } } },
             "/api/v1/service-categories": { "get": {
                 "summary": "第三方环境服务类别", "operationId": "listServiceCategories",
                 "parameters": with_pages(vec![param("q", "名称或说明包含"), param("parent", "上级类别代码")]),

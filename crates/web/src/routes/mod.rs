@@ -6,7 +6,10 @@ mod account;
 mod admin;
 mod admin_jobs;
 mod api;
+pub mod assistant;
+pub mod assistant_staff;
 mod auth;
+pub mod classroom;
 mod display;
 mod files;
 mod home;
@@ -14,8 +17,19 @@ mod inbox;
 mod ops;
 mod organisations;
 mod register;
+pub mod regulations;
+pub mod regulations_manage;
 mod review;
 mod services;
+mod supplier_export;
+mod supplier_imports;
+mod supplier_profile;
+pub mod suppliers;
+mod gov_systems;
+mod hall;
+pub mod hall_connectors;
+mod hall_demands;
+pub mod hall_saved;
 mod static_files;
 
 use crate::state::AppState;
@@ -28,7 +42,10 @@ use greenbridge_domain::module::Module;
 pub fn module_is_built(module: Module) -> bool {
     match module {
         Module::Services => true,
-        Module::Demands | Module::Regulations | Module::Classroom | Module::Assistant => false,
+        Module::Demands => true,
+        Module::Assistant => true,
+        Module::Classroom => true,
+        Module::Regulations => true,
     }
 }
 
@@ -40,6 +57,83 @@ pub fn router() -> Router<AppState> {
         .route("/metrics", get(ops::metrics))
         .route("/static/{file}", get(static_files::serve))
         .route("/services", get(services::index))
+        .route("/demands", get(hall::index))
+        .route("/demands/notices/{id}", get(hall::notice_page))
+        .route("/demands/notices/{id}/original", get(hall::notice_original))
+        .route("/demands/items/{id}", get(hall_demands::detail))
+        .route("/demands/items/{id}/files/{file}", get(hall_demands::attachment))
+        .route("/demands/mine", get(hall_demands::mine))
+        .route(
+            "/demands/new",
+            get(hall_demands::new_form)
+                .post(hall_demands::create)
+                .layer(hall_demands::upload_limit()),
+        )
+        .route(
+            "/demands/items/{id}/edit",
+            get(hall_demands::edit_form)
+                .post(hall_demands::edit)
+                .layer(hall_demands::upload_limit()),
+        )
+        .route("/demands/items/{id}/status", post(hall_demands::set_status))
+        .route("/demands/saved", get(hall_saved::list).post(hall_saved::save))
+        .route("/demands/saved/{id}/delete", post(hall_saved::delete))
+        .route("/demands/feed/{token}", get(hall_saved::feed))
+        .route(
+            "/admin/connectors",
+            get(hall_connectors::list).post(hall_connectors::add),
+        )
+        .route("/admin/connectors/{id}/run", post(hall_connectors::run_now))
+        .route("/admin/connectors/{id}/toggle", post(hall_connectors::toggle))
+        .route("/services/suppliers", get(suppliers::search_page))
+        .route("/services/suppliers/export.xlsx", get(suppliers::export))
+        .route("/services/suppliers/{id}", get(suppliers::detail))
+        .route(
+            "/services/suppliers/{id}/corrections",
+            post(suppliers::report_correction),
+        )
+        .route(
+            "/services/suppliers/{id}/qualifications/{qid}/scan",
+            get(supplier_profile::scan),
+        )
+        .route(
+            "/account/profile",
+            get(supplier_profile::form_with_notice).post(supplier_profile::save),
+        )
+        .route(
+            "/account/profile/qualifications",
+            post(supplier_profile::add_qualification).layer(supplier_profile::upload_limit()),
+        )
+        .route(
+            "/account/profile/qualifications/{id}/delete",
+            post(supplier_profile::delete_qualification),
+        )
+        .route("/account/profile/submit", post(supplier_profile::submit))
+        .route("/review/suppliers", get(supplier_profile::review_overview))
+        .route(
+            "/review/corrections/{id}",
+            get(supplier_profile::correction),
+        )
+        .route(
+            "/review/suppliers/{id}/spot-check",
+            post(supplier_profile::mark_spot_check),
+        )
+        .route(
+            "/review/spot-checks/{id}",
+            post(supplier_profile::record_spot_check),
+        )
+        .route(
+            "/admin/gov-systems",
+            get(gov_systems::admin_list).post(gov_systems::admin_create),
+        )
+        .route(
+            "/admin/gov-systems/{id}",
+            get(gov_systems::admin_edit_form).post(gov_systems::admin_update),
+        )
+        .route(
+            "/admin/gov-systems/{id}/delete",
+            post(gov_systems::admin_delete),
+        )
         .route("/display", get(display::form).post(display::save))
         .route("/login", get(auth::login_form).post(auth::login))
         .route(
@@ -107,6 +201,16 @@ pub fn router() -> Router<AppState> {
         .route("/admin/audit", get(admin::audit))
         .route("/admin/organisations", get(organisations::search))
         .route("/admin/search/reindex", post(organisations::reindex))
+        .route(
+            "/admin/imports/suppliers",
+            get(supplier_imports::page)
+                .post(supplier_imports::upload)
+                .layer(axum::extract::DefaultBodyLimit::disable()),
+        )
+        .route(
+            "/admin/imports/suppliers/{file_id}/confirm",
+            post(supplier_imports::confirm),
+        )
         .route("/admin/audit.csv", get(admin::audit_csv))
         .route(
             "/admin/files",
@@ -119,5 +223,31 @@ pub fn router() -> Router<AppState> {
         .route("/admin/jobs/{id}", get(admin_jobs::detail))
         .route("/admin/jobs/{id}/retry", post(admin_jobs::retry))
         .route("/admin/jobs/{id}/cancel", post(admin_jobs::cancel))
+        .route("/classroom", get(classroom::catalogue))
+        .route("/classroom/player.js", get(classroom::player_js))
+        .route("/classroom/mine", get(classroom::mine))
+        .route("/classroom/courses/{id}", get(classroom::course_page))
+        .route("/classroom/courses/{id}/poster", get(classroom::course_poster))
+        .route("/classroom/lessons/{id}", get(classroom::lesson_page))
+        .route("/classroom/lessons/{id}/{file}", get(classroom::lesson_file))
+        .route(
+            "/classroom/lessons/{id}/progress",
+            post(classroom::save_progress),
+        )
+        .route("/classroom/lessons/{id}/done", post(classroom::mark_done))
+        .route(
+            "/classroom/manage",
+            get(classroom::manage).post(classroom::create_course),
+        )
+        .route(
+            "/classroom/manage/courses/{id}",
+            get(classroom::manage_course),
+        )
+        .route(
+            "/classroom/manage/courses/{id}/lessons",
+            post(classroom::upload_lesson).layer(axum::extract::DefaultBodyLimit::disable()),
+        )
+        .merge(regulations::routes())
+        .merge(assistant::routes())
         .nest("/api/v1", api::router())
 }

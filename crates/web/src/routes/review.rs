@@ -239,6 +239,8 @@ pub struct QueueItem {
     pub submitted: String,
     /// For claims: the licence scan.
     pub licence_link: Option<String>,
+    /// The reviewed subject's id (a demand's page links from it).
+    pub subject_id: i64,
 }
 
 pub struct KindOption {
@@ -304,6 +306,7 @@ async fn queue_item(state: &AppState, item: ReviewItem) -> AppResult<QueueItem> 
         submitted: format_unix_zh(item.created_at),
         licence_link: (item.kind == ReviewKind::Claim)
             .then(|| format!("/review/claims/{}/licence", item.subject_id)),
+        subject_id: item.subject_id,
     })
 }
 

@@ -9,7 +9,6 @@ use crate::state::AppState;
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::Html;
-use greenbridge_domain::gov_system::{GovSystem, gov_systems};
 use greenbridge_domain::hw::{HwCatalogue, HwCategory, HwCategoryEntry, WasteCodeEntry};
 use greenbridge_domain::module::Module;
 use serde::Deserialize;
@@ -45,7 +44,7 @@ struct ServicesPage<'a> {
     results: Vec<&'a WasteCodeEntry>,
     total: usize,
     error: Option<String>,
-    systems: &'a [GovSystem],
+    groups: Vec<crate::routes::gov_systems::TopicGroup>,
 }
 
 pub async fn index(
@@ -91,7 +90,7 @@ pub async fn index(
             results,
             total,
             error,
-            systems: gov_systems(),
+            groups: crate::routes::gov_systems::grouped(&state).await?,
         }
         .render()?,
     ))

@@ -8,6 +8,10 @@
 
 #[path = "../support/mod.rs"]
 mod support;
+mod hall;
+mod regulations;
+mod supplier_imports;
+mod suppliers;
 
 use fantoccini::{Client, ClientBuilder, Locator};
 use std::net::TcpListener;
@@ -369,4 +373,175 @@ async fn visitor_registers_a_wujiang_enterprise_and_reads_its_account_in_large_t
     // What the browser did reached the database.
     assert_eq!(app.count_rows("organisations").await, 1);
     assert_eq!(app.count_rows("accounts").await, 1);
+}
+
+/// Reads a number from the page's `<video id="player">`.
+async fn video_number(client: &Client, property: &str) -> f64 {
+    client
+        .execute(
+            &format!("return document.getElementById('player').{property};"),
+            vec![],
+        )
+        .await
+        .unwrap_or_else(|e| panic!("cannot read video.{property}: {e}"))
+        .as_f64()
+        .unwrap_or_default()
+}
+
+/// Waits until `condition` (JavaScript returning a boolean) holds on the page.
+async fn wait_for_script(client: &Client, condition: &str, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let holds = client
+            .execute(&format!("return !!({condition});"), vec![])
+            .await
+            .ok()
+            .and_then(|v| v.as_bool())
+            .unwrap_or(false);
+        if holds {
+            return;
+        }
+        if Instant::now() >= deadline {
+            screenshot(client, "classroom-timeout.png").await;
+            panic!("timed out waiting for {what} ({condition})");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_learner_seeks_in_the_sample_video_and_playback_resumes_there_after_reload() {
+    if !browser_available() {
+        return;
+    }
+    let app = spawn_app().await;
+    let now = app.state.clock.unix();
+    greenbridge_ingest::courses::import_samples(&app.store, now)
+        .await
+        .expect("sample courses");
+    greenbridge_web::routes::classroom::attach_sample_lessons(
+        &app.store,
+        app.state.files.as_ref(),
+        now,
+    )
+    .await
+    .expect("sample video");
+    let lesson: i64 = sqlx::query_scalar(
+        "SELECT l.id FROM course_lessons l JOIN courses c ON c.id = l.course_id \
+         WHERE c.source_id = 'course-0005'",
+    )
+    .fetch_one(app.store.pool())
+    .await
+    .expect("the sample lesson");
+    let hash = greenbridge_web::password::hash_password(
+        "Lvqiao#2026-test".into(),
+        greenbridge_web::config::PasswordCost::TESTING,
+    )
+    .await
+    .expect("hash");
+    app.store
+        .insert_account(
+            &greenbridge_store::NewAccount {
+                login: "learner@example.com",
+                display_name: "学员",
+                role: greenbridge_domain::role::Role::DemandEnterprise,
+                organisation_id: None,
+                province_code: None,
+                password_hash: &hash,
+            },
+            now,
+        )
+        .await
+        .expect("learner account");
+
+    let (_driver, client) = start_browser().await;
+    let lesson_path = format!("/classroom/lessons/{lesson}");
+    client
+        .goto(&app.url(&format!("/login?next={lesson_path}")))
+        .await
+        .expect("login page");
+    fill(&client, "login", "learner@example.com").await;
+    fill(&client, "password", "Lvqiao#2026-test").await;
+    client
+        .find(Locator::Css("form button[type=submit]:not(.link-button)"))
+        .await
+        .expect("login button")
+        .click()
+        .await
+        .expect("log in");
+    wait_for_text(&client, "退出登录").await;
+    client.goto(&app.url(&lesson_path)).await.expect("player");
+    wait_for_text(&client, "欢迎来到绿桥").await;
+
+    // The browser can decode the sample (VP9 WebM) and plays it.
+    let can_play = client
+        .execute(
+            "return document.getElementById('player').canPlayType('video/webm; codecs=\"vp9, opus\"');",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_ne!(can_play.as_str(), Some(""), "Chromium cannot play VP9 WebM");
+    wait_for_script(
+        &client,
+        "document.getElementById('player').readyState >= 1",
+        "the video's metadata",
+    )
+    .await;
+    let duration = video_number(&client, "duration").await;
+    assert!((7.0..9.5).contains(&duration), "duration {duration}");
+    client
+        .execute(
+            "const v = document.getElementById('player'); v.muted = true; v.play();",
+            vec![],
+        )
+        .await
+        .expect("play");
+    wait_for_script(
+        &client,
+        "document.getElementById('player').currentTime > 0.5",
+        "playback to advance",
+    )
+    .await;
+    screenshot(&client, "classroom-player.png").await;
+
+    // Seek: the player reports the position, which the server keeps.
+    client
+        .execute(
+            "const v = document.getElementById('player'); v.pause(); v.currentTime = 5.2;",
+            vec![],
+        )
+        .await
+        .expect("seek");
+    wait_for_script(
+        &client,
+        "document.getElementById('player').getAttribute('data-progress-saved') === '5'",
+        "the position report",
+    )
+    .await;
+    let stored: i64 =
+        sqlx::query_scalar("SELECT position_seconds FROM lesson_progress WHERE lesson_id = $1")
+            .bind(lesson)
+            .fetch_one(app.store.pool())
+            .await
+            .expect("progress row");
+    assert_eq!(stored, 5);
+
+    // After a reload playback resumes at the stored position.
+    client.refresh().await.expect("reload");
+    wait_for_text(&client, "上次学到 0:05").await;
+    wait_for_script(
+        &client,
+        "document.getElementById('player').readyState >= 1 && \
+         document.getElementById('player').currentTime >= 4.5",
+        "playback to resume at 5 s",
+    )
+    .await;
+    let resumed = video_number(&client, "currentTime").await;
+    assert!((4.5..6.5).contains(&resumed), "resumed at {resumed}");
+    screenshot(&client, "classroom-resumed.png").await;
+    client
+        .close()
+        .await
+        .expect("cannot end the browser session");
 }

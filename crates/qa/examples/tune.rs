@@ -1,0 +1,368 @@
+//! Development tool: runs the engine on samples/qa_dev.jsonl against the FAQ base
+//! of samples/faq_part*.jsonl, prints the figures of both halves, the misses, and
+//! a logistic confidence model fitted on the tuning half (odd lines).
+//!
+//! cargo run --release -p greenbridge-qa --example tune [-- --misses]
+
+use greenbridge_qa::eval::{evaluate, parse_questions, split_halves};
+use greenbridge_qa::{Engine, Entry, FEATURES, Filters, Params, Reference};
+
+fn load_faq() -> Vec<Entry> {
+    let mut out = Vec::new();
+    for text in [
+        include_str!("../../../samples/faq_part1.jsonl"),
+        include_str!("../../../samples/faq_part2.jsonl"),
+    ] {
+        for line in text.lines().filter(|l| !l.trim().is_empty()) {
+            let v: serde_json::Value = serde_json::from_str(line).unwrap();
+            let s = |k: &str| v[k].as_str().unwrap_or_default().to_string();
+            let list = |k: &str| -> Vec<String> {
+                v[k].as_array()
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|x| x.as_str().map(String::from))
+                            .collect()
+                    })
+                    .unwrap_or_default()
+            };
+            out.push(Entry {
+                id: out.len() as i64 + 1,
+                source_id: Some(s("id")),
+                question: s("question"),
+                answer: s("answer"),
+                category: s("category"),
+                subcategory: s("subcategory"),
+                region: s("region"),
+                keywords: list("keywords"),
+                references: list("references")
+                    .into_iter()
+                    .map(|title| Reference {
+                        title,
+                        regulation_id: None,
+                    })
+                    .collect(),
+            });
+        }
+    }
+    out
+}
+
+fn objective(engine: &Engine, qs: &[greenbridge_qa::eval::EvalQuestion]) -> f64 {
+    let mut v = 0.0;
+    for q in qs.iter().filter(|q| !q.expected.is_empty()) {
+        let r = engine.rank(&q.question, &Filters::default());
+        if let Some(pos) = r.iter().take(10).position(|(i, _)| {
+            engine.entries()[*i]
+                .source_id
+                .as_ref()
+                .is_some_and(|s| q.expected.contains(s))
+        }) {
+            v += 1.0 / (pos as f64 + 1.0);
+            if pos == 0 {
+                v += 1.0;
+            }
+            // the margin of a right first answer
+            if pos == 0 {
+                v += 0.5 * r[0].1.relative_lead;
+            }
+        }
+    }
+    v
+}
+
+fn search(entries: &[Entry], qs: &[greenbridge_qa::eval::EvalQuestion]) -> Params {
+    let mut best = Params::default();
+    let mut best_v = objective(&Engine::with_params(entries.to_vec(), best.clone()), qs);
+    for round in 0..2 {
+        for knob in 0..10 {
+            let candidates: Vec<f64> = match knob {
+                0 => vec![0.8, 1.2, 2.0],
+                1 => vec![0.2, 0.35, 0.5, 0.75],
+                2 => vec![0.2, 0.3, 0.45, 0.6, 0.8],
+                3 => vec![0.1, 0.2, 0.35, 0.5, 0.7],
+                4 => vec![0.1, 0.2, 0.3, 0.45, 0.6],
+                5 => vec![0.1, 0.2, 0.35, 0.5, 0.7],
+                6 => vec![0.3, 0.4, 0.5, 0.6, 0.7],
+                7 => vec![0.3, 0.6, 0.9, 1.2],
+                8 => vec![0.0, 0.25, 0.5, 1.0, 2.0, 3.0],
+                _ => vec![0.0, 0.25, 0.5, 1.0],
+            };
+            for c in candidates {
+                let mut p = best.clone();
+                match knob {
+                    0 => p.k1 = c,
+                    1 => p.b = c,
+                    2 => p.word_fields[1] = c,
+                    3 => p.word_fields[2] = c,
+                    4 => p.bigram_fields[1] = c,
+                    5 => p.bigram_fields[2] = c,
+                    6 => p.word_share = c,
+                    7 => p.unseen_weight = c,
+                    8 => p.reverse_weight = c,
+                    _ => p.alias_weight = c,
+                }
+                let v = objective(&Engine::with_params(entries.to_vec(), p.clone()), qs);
+                if v > best_v + 1e-9 {
+                    best_v = v;
+                    best = p;
+                }
+            }
+        }
+        println!("round {round}: {best_v:.2} {best:?}");
+    }
+    best
+}
+
+fn main() {
+    let show_misses = std::env::args().any(|a| a == "--misses");
+    let entries = load_faq();
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(pos) = args.iter().position(|a| a == "--ask") {
+        let engine = Engine::new(entries.clone());
+        for q in &args[pos + 1..] {
+            println!("{q}");
+            for (i, f) in engine.rank(q, &Filters::default()).iter().take(3) {
+                println!(
+                    "  {} p={:.3} {:?} {}",
+                    engine.entries()[*i].source_id.clone().unwrap_or_default(),
+                    f.probability(&Params::default()),
+                    f.vector().map(|x| (x * 1000.0).round() / 1000.0),
+                    engine.entries()[*i].question
+                );
+            }
+        }
+        return;
+    }
+    let questions = parse_questions(include_str!("../../../samples/qa_dev.jsonl")).unwrap();
+    let (tune, held) = split_halves(&questions);
+    let params = if std::env::args().any(|a| a == "--search") {
+        search(&entries, &tune)
+    } else {
+        Params::default()
+    };
+    let engine_params = params.clone();
+    let engine = Engine::with_params(entries.clone(), params);
+    for (name, set) in [("tune", &tune), ("held", &held), ("all", &questions)] {
+        let r = evaluate(&engine, set);
+        println!(
+            "{name:5} n={:3} top1={:.3} top3={:.3} declines={:.3} ({} unans) conf_wrong={} p50={:.2}ms p99={:.2}ms",
+            r.questions,
+            r.top1,
+            r.top3,
+            r.correct_declines,
+            r.unanswerable,
+            r.confident_wrong,
+            r.latency_p50_ms,
+            r.latency_p99_ms
+        );
+        if show_misses && name == "all" {
+            for o in &r.outcomes {
+                let bad = if o.expected.is_empty() {
+                    o.confident
+                } else {
+                    !o.top1
+                };
+                if bad {
+                    println!(
+                        "  L{:3} {:12} conf={} s={:.2} exp={:?} got={:?} {}",
+                        o.line,
+                        o.style.clone().unwrap_or_default(),
+                        o.confident,
+                        o.score,
+                        o.expected,
+                        o.ranked,
+                        o.question
+                    );
+                }
+            }
+        }
+    }
+    // Fit the logistic confidence on the tuning half: label 1 when the first
+    // ranked entry is right.
+    let mut xs = Vec::new();
+    let mut ys = Vec::new();
+    for q in &tune {
+        let ranked = engine.rank(&q.question, &Filters::default());
+        if let Some((i, f)) = ranked.first() {
+            let right = engine.entries()[*i]
+                .source_id
+                .as_ref()
+                .is_some_and(|s| q.expected.contains(s));
+            xs.push(f.vector());
+            let _ = held.len();
+            ys.push(if right { 1.0 } else { 0.0 });
+            if std::env::args().any(|a| a == "--features") {
+                println!(
+                    "{} {:?} {}",
+                    right as u8,
+                    f.vector().map(|x| (x * 1000.0).round() / 1000.0),
+                    q.question
+                );
+            }
+        }
+    }
+    // Leave-one-out negatives: each entry's own question asked of the base without
+    // it (a question in the domain that the base does not hold).
+    let loo_weight: f64 = std::env::var("LOO")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0);
+    let mut ws: Vec<f64> = vec![1.0; xs.len()];
+    if loo_weight > 0.0 {
+        for k in 0..entries.len() {
+            let mut rest = entries.clone();
+            let e = rest.remove(k);
+            let eng = Engine::with_params(rest, engine_params.clone());
+            if let Some((_, f)) = eng.rank(&e.question, &Filters::default()).first() {
+                xs.push(f.vector());
+                ys.push(0.0);
+                ws.push(loo_weight);
+            }
+        }
+    }
+    const D: usize = FEATURES;
+    let n = ws.iter().sum::<f64>();
+    let mut mean = [0.0f64; D];
+    let mut sd = [0.0f64; D];
+    for (x, wt) in xs.iter().zip(&ws) {
+        for k in 0..D {
+            mean[k] += wt * x[k] / n;
+        }
+    }
+    for (x, wt) in xs.iter().zip(&ws) {
+        for k in 0..D {
+            sd[k] += wt * (x[k] - mean[k]).powi(2) / n;
+        }
+    }
+    for k in 0..D {
+        sd[k] = sd[k].sqrt().max(1e-9);
+    }
+    let zs: Vec<[f64; D]> = xs
+        .iter()
+        .map(|x| {
+            let mut z = [0.0; D];
+            for k in 0..D {
+                z[k] = (x[k] - mean[k]) / sd[k];
+            }
+            z
+        })
+        .collect();
+    let l2: f64 = std::env::var("L2")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.01);
+    let mut w = [0.0f64; D + 1];
+    for _ in 0..20000 {
+        let mut g = [0.0f64; D + 1];
+        for ((x, y), wt) in zs.iter().zip(&ys).zip(&ws) {
+            let z = w[0] + (0..D).map(|k| w[k + 1] * x[k]).sum::<f64>();
+            let p = 1.0 / (1.0 + (-z).exp());
+            let e = (p - y) * wt;
+            g[0] += e;
+            for k in 0..D {
+                g[k + 1] += e * x[k];
+            }
+        }
+        for k in 0..=D {
+            let reg = if k == 0 { 0.0 } else { l2 * w[k] };
+            w[k] -= 0.5 * (g[k] / n + reg);
+        }
+        // Signs that make sense (more coverage, more lead: more confidence; words the
+        // base lacks: less); 0 leaves a feature out.
+        const SIGNS: [f64; FEATURES] = [1.0, 1.0, 1.0, 1.0, 1.0, 0.0, 0.0, 1.0, 1.0, -1.0, -1.0];
+        for k in 0..D {
+            if w[k + 1] * SIGNS[k] < 0.0 || SIGNS[k] == 0.0 {
+                w[k + 1] = 0.0;
+            }
+        }
+    }
+    // Back to raw features.
+    let mut raw = [0.0f64; D + 1];
+    raw[0] = w[0];
+    for k in 0..D {
+        raw[k + 1] = w[k + 1] / sd[k];
+        raw[0] -= w[k + 1] * mean[k] / sd[k];
+    }
+    println!(
+        "fitted confidence: {:?}",
+        raw.map(|x| (x * 100.0).round() / 100.0)
+    );
+    let mut fitted = engine_params.clone();
+    fitted.confidence = raw;
+    let engine2 = Engine::with_params(entries.clone(), fitted);
+    for (name, set) in [("tune", &tune), ("held", &held)] {
+        let r = evaluate(&engine2, set);
+        println!(
+            "fitted {name:5} top1={:.3} top3={:.3} declines={:.3} conf_wrong={}",
+            r.top1, r.top3, r.correct_declines, r.confident_wrong
+        );
+    }
+    // threshold sweep on the probabilities of the first entry
+    for name_set in [("tune", &tune), ("held", &held)] {
+        let (name, set) = name_set;
+        let mut line = format!("sweep {name}:");
+        for t in [0.3, 0.4, 0.5, 0.6, 0.7, 0.8] {
+            let (mut a, mut na, mut d, mut nd) = (0, 0, 0, 0);
+            for q in set.iter() {
+                let r = engine2.rank(&q.question, &Filters::default());
+                let p = r.first().map_or(0.0, |(_, f)| {
+                    let c = &engine2_params_conf(&raw);
+                    let z = c[0]
+                        + f.vector()
+                            .iter()
+                            .zip(&c[1..])
+                            .map(|(x, w)| x * w)
+                            .sum::<f64>();
+                    1.0 / (1.0 + (-z).exp())
+                });
+                let right = r.first().is_some_and(|(i, _)| {
+                    engine2.entries()[*i]
+                        .source_id
+                        .as_ref()
+                        .is_some_and(|s| q.expected.contains(s))
+                });
+                if q.expected.is_empty() {
+                    nd += 1;
+                    if p < t {
+                        d += 1;
+                    }
+                } else {
+                    na += 1;
+                    if p >= t && right {
+                        a += 1;
+                    }
+                }
+            }
+            line += &format!(
+                " t={t}: {:.2}/{:.2}",
+                a as f64 / na as f64,
+                d as f64 / nd as f64
+            );
+        }
+        println!("{line}");
+    }
+    let ok = ranked_first_right(&engine, &questions);
+    println!("ranked first right (answerable): {ok}");
+}
+
+fn ranked_first_right(engine: &Engine, qs: &[greenbridge_qa::eval::EvalQuestion]) -> String {
+    let mut n = 0;
+    let mut ok = 0;
+    for q in qs.iter().filter(|q| !q.expected.is_empty()) {
+        n += 1;
+        if let Some((i, _)) = engine.rank(&q.question, &Filters::default()).first() {
+            if engine.entries()[*i]
+                .source_id
+                .as_ref()
+                .is_some_and(|s| q.expected.contains(s))
+            {
+                ok += 1;
+            }
+        }
+    }
+    format!("{ok}/{n}")
+}
+
+fn engine2_params_conf(raw: &[f64; FEATURES + 1]) -> [f64; FEATURES + 1] {
+    *raw
+}

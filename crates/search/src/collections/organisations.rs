@@ -1,0 +1,385 @@
+//! Organisations (registered or imported): the collection behind 单位查询 and the
+//! supplier directory (惠企服务).
+//!
+//! A document carries the profile and what the qualifications say: HW categories and
+//! waste codes expanded into words people search with (the category's name, the
+//! official descriptions of the codes a licence names, and the everyday names of
+//! reference/waste_aliases.csv that point into them, so that 废机油 finds the holders
+//! of HW08), modes, capacity, the regions a licence may serve, and per qualification
+//! kind the last day it is valid. Validity is stored as a date, not as a flag, so
+//! that "valid only" is decided by the clock at query time (see [`valid_to_field`]).
+
+use super::{CollectionSource, SourcePage};
+use crate::{CollectionSpec, Doc, TextField};
+use greenbridge_domain::hw::{AliasTarget, HwCatalogue};
+use greenbridge_domain::region::RegionTree;
+use greenbridge_domain::service_category::ServiceCatalogue;
+use greenbridge_store::supplier_queries::{DirectoryEntry, DirectoryQualification};
+use greenbridge_store::{Store, StoreError};
+use std::collections::BTreeSet;
+
+pub static ORGANISATIONS: CollectionSpec = CollectionSpec {
+    name: greenbridge_store::collections::ORGANISATIONS,
+    version: 2,
+    text_fields: &[
+        TextField {
+            name: "name",
+            boost: 3.0,
+            stored_for_snippet: true,
+        },
+        TextField {
+            name: "former_names",
+            boost: 2.0,
+            stored_for_snippet: true,
+        },
+        TextField {
+            name: "credit_code",
+            boost: 2.0,
+            stored_for_snippet: false,
+        },
+        TextField {
+            name: "address",
+            boost: 1.0,
+            stored_for_snippet: true,
+        },
+        TextField {
+            name: "region_name",
+            boost: 1.0,
+            stored_for_snippet: false,
+        },
+        TextField {
+            name: "scope",
+            boost: 1.0,
+            stored_for_snippet: true,
+        },
+        TextField {
+            name: "waste",
+            boost: 1.5,
+            stored_for_snippet: true,
+        },
+    ],
+    keyword_fields: &[
+        "region",
+        "side",
+        "verified",
+        "status",
+        "sample",
+        "listed",
+        "category",
+        "qualification",
+        "hw",
+        "mode",
+        "size",
+        "serve",
+    ],
+    number_fields: &[
+        "created_at",
+        "name_key",
+        "capacity_kg",
+        "valid_to_any",
+        "valid_to_hw",
+        "valid_to_cma",
+        "valid_to_eia",
+        "valid_to_other",
+    ],
+};
+
+/// The qualification kinds, as stored and as the API names them.
+pub const QUALIFICATION_KINDS: [&str; 4] = ["hw-licence", "cma", "eia", "other"];
+
+/// The `serve` value of an organisation whose licences restrict nothing.
+pub const SERVES_EVERYWHERE: &str = "all";
+
+/// The `size` value of an organisation that did not declare its size band.
+pub const SIZE_UNSET: &str = "未填";
+
+/// A qualification without an end date stays valid: this is its `valid_to` day.
+pub const OPEN_ENDED: i64 = 1_000_000;
+
+/// The number field holding the last valid day (days since 1970-01-01) of the
+/// organisation's qualifications of `kind` (`None`: of any kind).
+pub fn valid_to_field(kind: Option<&str>) -> &'static str {
+    match kind {
+        Some("hw-licence") => "valid_to_hw",
+        Some("cma") => "valid_to_cma",
+        Some("eia") => "valid_to_eia",
+        Some("other") => "valid_to_other",
+        _ => "valid_to_any",
+    }
+}
+
+/// Days since 1970-01-01 of a `YYYY-MM-DD` date.
+pub fn days_of(date: &str) -> Option<i64> {
+    let mut parts = date.trim().splitn(3, '-');
+    let y: i64 = parts.next()?.parse().ok()?;
+    let m: i64 = parts.next()?.parse().ok()?;
+    let d: i64 = parts.next()?.parse().ok()?;
+    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+        return None;
+    }
+    // Howard Hinnant's days_from_civil.
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = if y >= 0 { y } else { y - 399 } / 400;
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    Some(era * 146_097 + doe - 719_468)
+}
+
+/// Whether a qualification counts at all: from an official list or verified by the
+/// association (an upload still pending or rejected does not), and for an EIA credit
+/// record, not on a 限期整改 / 重点监督检查 list.
+pub fn counts(q: &DirectoryQualification) -> bool {
+    let vouched = matches!(q.verification.as_str(), "official" | "verified");
+    let standing = q.kind != "eia"
+        || !["限期整改", "重点监督", "失信", "黑名单"]
+            .iter()
+            .any(|bad| q.eia_credit_status.contains(bad));
+    vouched && standing
+}
+
+/// The last valid day of a qualification that counts (`OPEN_ENDED` without an end).
+pub fn last_valid_day(q: &DirectoryQualification) -> Option<i64> {
+    if !counts(q) {
+        return None;
+    }
+    match &q.valid_to {
+        Some(to) => days_of(to),
+        None => Some(OPEN_ENDED),
+    }
+}
+
+/// Whether the qualification is valid on `today` (days since 1970-01-01).
+pub fn is_valid_on(q: &DirectoryQualification, today: i64) -> bool {
+    let started = q
+        .valid_from
+        .as_deref()
+        .and_then(days_of)
+        .is_none_or(|from| from <= today);
+    started && last_valid_day(q).is_some_and(|to| to >= today)
+}
+
+/// A sortable number from the first characters of a name (code point order).
+pub fn name_key(name: &str) -> i64 {
+    let mut key: i64 = 0;
+    let mut chars = name.trim().chars();
+    for _ in 0..3 {
+        let c = chars.next().map_or(0, |c| c as i64 & 0x1F_FFFF);
+        key = (key << 21) | c;
+    }
+    key
+}
+
+/// The words a licence's HW lines add to the `waste` field.
+fn waste_words(q: &DirectoryQualification, words: &mut BTreeSet<String>) {
+    let catalogue = HwCatalogue::embedded();
+    for line in &q.hw {
+        words.insert(line.category.clone());
+        if let Some(entry) = catalogue.category(&line.category) {
+            words.insert(entry.name.clone());
+        }
+        for code in &line.waste_codes {
+            words.insert(code.clone());
+            if let Some(entry) = catalogue.waste_code(code) {
+                words.insert(entry.description.clone());
+            }
+        }
+        let accepts = |code: &str| {
+            (line.waste_codes.is_empty() || line.waste_codes.iter().any(|c| c == code))
+                && !line.excluded_codes.iter().any(|c| c == code)
+        };
+        for alias in catalogue.aliases() {
+            let reaches = match &alias.target {
+                AliasTarget::Code(code) => {
+                    code.category().as_str() == line.category && accepts(code.as_str())
+                }
+                AliasTarget::Category(category) => category.as_str() == line.category,
+            };
+            if reaches {
+                words.insert(alias.alias.clone());
+            }
+        }
+    }
+}
+
+/// The search document of an organisation. `region` holds the code of its region and
+/// of every region above, so that a filter on a city finds its districts and towns.
+pub fn organisation_doc(entry: &DirectoryEntry) -> Doc {
+    let organisation = &entry.organisation;
+    let tree = RegionTree::embedded();
+    let services = ServiceCatalogue::embedded();
+    let ancestors: Vec<String> = tree
+        .ancestors(&organisation.region_code)
+        .iter()
+        .map(|r| r.code.as_str().to_string())
+        .collect();
+    let mut doc = Doc::new(organisation.id.to_string())
+        .text("name", organisation.name.clone())
+        .text("credit_code", organisation.credit_code.as_str())
+        .text("address", organisation.address.clone())
+        .text("region_name", tree.full_name(&organisation.region_code))
+        .keywords("region", ancestors)
+        .keyword("side", organisation.side.as_str())
+        .keyword("verified", if organisation.verified { "yes" } else { "no" })
+        .keyword("status", organisation.status.clone())
+        .keyword("sample", if organisation.sample { "yes" } else { "no" })
+        .keyword("listed", if entry.listed { "yes" } else { "no" })
+        .keyword(
+            "size",
+            if entry.size_band.is_empty() {
+                SIZE_UNSET.to_string()
+            } else {
+                entry.size_band.clone()
+            },
+        )
+        .number("created_at", organisation.created_at)
+        .number("name_key", name_key(&organisation.name));
+    if !entry.former_names.is_empty() {
+        doc = doc.text("former_names", entry.former_names.join("；"));
+    }
+
+    let mut scope: Vec<String> = Vec::new();
+    if !entry.description.is_empty() {
+        scope.push(entry.description.clone());
+    }
+    let mut categories = BTreeSet::new();
+    for code in &entry.service_categories {
+        if let Some(category) = services.get(code) {
+            categories.insert(category.code.clone());
+            scope.push(category.name.clone());
+            if let Some(parent) = &category.parent {
+                categories.insert(parent.clone());
+            }
+        }
+    }
+    doc = doc.keywords("category", categories);
+
+    let mut kinds = BTreeSet::new();
+    let mut hw = BTreeSet::new();
+    let mut modes = BTreeSet::new();
+    let mut serve = BTreeSet::new();
+    let mut waste = BTreeSet::new();
+    let mut facility_addresses = BTreeSet::new();
+    let mut capacity: Option<i64> = None;
+    let mut valid_to: std::collections::BTreeMap<&'static str, i64> = Default::default();
+    for q in &entry.qualifications {
+        if q.verification == "rejected" {
+            continue;
+        }
+        kinds.insert(q.kind.clone());
+        if !q.title.is_empty() {
+            scope.push(q.title.clone());
+        }
+        if !q.scope.is_empty() {
+            scope.push(q.scope.clone());
+        }
+        if !q.facility_address.is_empty() && q.facility_address != organisation.address {
+            facility_addresses.insert(q.facility_address.clone());
+        }
+        if q.kind == "hw-licence" {
+            for line in &q.hw {
+                hw.insert(line.category.clone());
+            }
+            modes.extend(q.modes.iter().cloned());
+            if !q.modes_text.is_empty() {
+                scope.push(q.modes_text.clone());
+            }
+            if q.service_area.is_empty() {
+                serve.insert(SERVES_EVERYWHERE.to_string());
+            } else {
+                serve.extend(q.service_area.iter().cloned());
+            }
+            if let Some(kg) = q.total_capacity_kg() {
+                capacity = Some(capacity.map_or(kg, |c| c.max(kg)));
+            }
+            waste_words(q, &mut waste);
+        }
+        if let Some(day) = last_valid_day(q) {
+            for field in [valid_to_field(Some(&q.kind)), valid_to_field(None)] {
+                let slot = valid_to.entry(field).or_insert(day);
+                *slot = (*slot).max(day);
+            }
+        }
+    }
+    if serve.is_empty() {
+        // Without a hazardous-waste licence nothing restricts where it works.
+        serve.insert(SERVES_EVERYWHERE.to_string());
+    }
+    for address in facility_addresses {
+        doc = doc.text("address", address);
+    }
+    if !scope.is_empty() {
+        doc = doc.text("scope", scope.join("；"));
+    }
+    if !waste.is_empty() {
+        doc = doc.text("waste", waste.into_iter().collect::<Vec<_>>().join("；"));
+    }
+    doc = doc
+        .keywords("qualification", kinds)
+        .keywords("hw", hw)
+        .keywords("mode", modes)
+        .keywords("serve", serve);
+    if let Some(kg) = capacity {
+        doc = doc.number("capacity_kg", kg);
+    }
+    for (field, day) in valid_to {
+        doc = doc.number(field, day);
+    }
+    doc
+}
+
+/// Reads organisations from the store for the indexer.
+pub struct OrganisationSource;
+
+#[async_trait::async_trait]
+impl CollectionSource for OrganisationSource {
+    fn spec(&self) -> &'static CollectionSpec {
+        &ORGANISATIONS
+    }
+
+    async fn count(&self, store: &Store) -> Result<i64, StoreError> {
+        store.count_organisations().await
+    }
+
+    async fn page_after(
+        &self,
+        store: &Store,
+        after: i64,
+        limit: i64,
+    ) -> Result<SourcePage, StoreError> {
+        let rows = store.directory_entries_after(after, limit).await?;
+        Ok(SourcePage {
+            last_id: rows.last().map(|e| e.organisation.id),
+            docs: rows.iter().map(organisation_doc).collect(),
+        })
+    }
+
+    async fn docs(&self, store: &Store, ids: &[i64]) -> Result<Vec<Doc>, StoreError> {
+        Ok(store
+            .directory_entries(ids)
+            .await?
+            .iter()
+            .map(organisation_doc)
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn days_count_from_the_unix_epoch() {
+        assert_eq!(days_of("1970-01-01"), Some(0));
+        assert_eq!(days_of("2000-03-01"), Some(11_017));
+        assert_eq!(days_of("2026-11-28"), Some(20_785));
+        assert_eq!(days_of("2026-13-01"), None);
+    }
+
+    #[test]
+    fn name_keys_follow_the_first_characters() {
+        assert!(name_key("上海A") < name_key("上海B"));
+        assert!(name_key("甲") < name_key("甲乙"));
+    }
+}

@@ -1,0 +1,108 @@
+// 智能问答 as a conversation: the question form stays a plain GET form without
+// JavaScript; with it, each question is sent to /api/v1/qa/ask and the exchange is
+// appended below. Everything shown is set as text (never as HTML).
+(function () {
+  "use strict";
+  var form = document.getElementById("qa-form");
+  var log = document.getElementById("qa-conversation");
+  if (!form || !log || !window.fetch) { return; }
+
+  function el(tag, text, cls) {
+    var node = document.createElement(tag);
+    if (text !== undefined && text !== null) { node.textContent = text; }
+    if (cls) { node.className = cls; }
+    return node;
+  }
+
+  function entryLink(answer) {
+    var a = el("a", answer.question);
+    a.href = "/assistant/entries/" + encodeURIComponent(answer.id);
+    return a;
+  }
+
+  function render(question, data) {
+    var turn = el("div", null, "qa-turn");
+    turn.appendChild(el("p", "问：" + question, "qa-question"));
+    var reply = el("div", null, "qa-reply card");
+    if (data.confident && data.answers.length > 0) {
+      data.answers.forEach(function (a) {
+        var h = el("h3");
+        h.appendChild(entryLink(a));
+        reply.appendChild(h);
+        a.answer.split("\n").forEach(function (p) {
+          if (p.trim()) { reply.appendChild(el("p", p.trim())); }
+        });
+        var meta = el("p", "匹配度 " + Math.round(a.score * 100) + "% · 来源：问答库 " + (a.source_id || a.id), "muted");
+        reply.appendChild(meta);
+        if (a.references.length > 0) {
+          var refs = el("p", "依据：");
+          a.references.forEach(function (r, i) {
+            if (r.regulation_id) {
+              var link = el("a", r.title);
+              link.href = "/regulations/" + encodeURIComponent(r.regulation_id);
+              refs.appendChild(link);
+            } else {
+              refs.appendChild(document.createTextNode(r.title));
+            }
+            if (i < a.references.length - 1) { refs.appendChild(document.createTextNode("、")); }
+          });
+          reply.appendChild(refs);
+        }
+        var fb = el("a", "评价这条回答（有帮助 / 没帮助）");
+        fb.href = "/assistant/entries/" + encodeURIComponent(a.id) + "?q=" + encodeURIComponent(question);
+        reply.appendChild(el("p")).appendChild(fb);
+      });
+    } else {
+      reply.appendChild(el("p", "暂无确切答案。问题已转给协会工作人员和专家，答复后会补充进问答库。"));
+      if (data.answers.length > 0) {
+        reply.appendChild(el("p", "您是不是想问："));
+        var ul = el("ul");
+        data.answers.forEach(function (a) {
+          var li = el("li");
+          li.appendChild(entryLink(a));
+          ul.appendChild(li);
+        });
+        reply.appendChild(ul);
+      }
+    }
+    turn.appendChild(reply);
+    log.appendChild(turn);
+    log.hidden = false;
+    turn.scrollIntoView({ block: "nearest" });
+  }
+
+  form.addEventListener("submit", function (event) {
+    var q = form.elements.q.value.trim();
+    if (!q) { return; }
+    event.preventDefault();
+    var params = new URLSearchParams();
+    params.set("q", q);
+    if (form.elements.region.value) { params.set("region", form.elements.region.value); }
+    if (form.elements.category.value) { params.set("category", form.elements.category.value); }
+    var button = form.querySelector("button[type=submit]");
+    button.disabled = true;
+    fetch("/api/v1/qa/ask?" + params.toString(), { headers: { "Accept": "application/json" } })
+      .then(function (response) {
+        return response.json().then(function (body) { return { ok: response.ok, body: body }; });
+      })
+      .then(function (result) {
+        if (result.ok) {
+          render(q, result.body);
+          form.elements.q.value = "";
+          var old = document.getElementById("qa-result");
+          if (old) { old.hidden = true; }
+        } else {
+          var message = result.body && result.body.error ? result.body.error.message : "提问失败，请稍后再试。";
+          var turn = el("p", message, "notice notice-error");
+          turn.setAttribute("role", "alert");
+          log.appendChild(turn);
+          log.hidden = false;
+        }
+      })
+      .catch(function () {
+        // The network failed: fall back to the plain form.
+        form.submit();
+      })
+      .then(function () { button.disabled = false; });
+  });
+})();
