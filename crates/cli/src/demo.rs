@@ -2,13 +2,12 @@
 //! once and idempotently (DESIGN.md "Commands"). Sample content is fictional and is
 //! marked 示例数据 on its pages (the `sample` column of the rows it creates).
 //!
-//! What exists so far:
-//! - the reference data (regions, HW categories and waste codes, service categories)
-//!   is embedded in the binary and needs no loading: this checks it parses and counts it;
-//! - no sample importer exists yet, so no sample data set is loaded. Issues that add an
-//!   importer (suppliers, notices, demands, regulations, FAQ, courses) add a step to
-//!   [`load_demo`] that imports the repository's copy of the samples with `sample = true`,
-//!   and a line to its [`DemoReport`].
+//! The reference data (regions, HW categories and waste codes, service categories) is
+//! embedded in the binary and needs no loading: this checks it parses and counts it.
+//! Each module's importer then loads the repository's copy of its samples (`samples/`,
+//! embedded by the ingest crate's `import_samples` functions) with `sample = true`, and
+//! adds a line to the [`DemoReport`]; the classroom's sample video is attached as a
+//! lesson by [`attach_demo_media`] once the file store exists.
 //!
 //! The database remembers that demo mode was used ([`DEMO_SETTING`]), so that later
 //! code (and every instance) can tell a demonstration database from a real one.
@@ -32,7 +31,7 @@ pub struct DemoReport {
     pub hw_categories: usize,
     pub waste_codes: usize,
     pub service_categories: usize,
-    /// One entry per sample data set loaded; empty until a sample importer exists.
+    /// One entry per sample data set loaded.
     pub sample_sets: Vec<SampleSetReport>,
 }
 
@@ -53,7 +52,7 @@ impl fmt::Display for DemoReport {
             self.regions, self.hw_categories, self.waste_codes, self.service_categories
         )?;
         if self.sample_sets.is_empty() {
-            f.write_str("no sample data sets loaded (no sample importer exists yet)")
+            f.write_str("no sample data sets loaded")
         } else {
             let sets: Vec<String> = self
                 .sample_sets

@@ -1014,7 +1014,10 @@ mod tests {
                 ..ServerOverrides::default()
             },
         );
-        assert!(error.contains("GREENBRIDGE_COURSE_UPLOAD_MAX_MB"), "{error}");
+        assert!(
+            error.contains("GREENBRIDGE_COURSE_UPLOAD_MAX_MB"),
+            "{error}"
+        );
     }
 
     #[test]

@@ -541,25 +541,25 @@ fn importing_the_licence_list_prints_the_json_report_and_a_second_run_changes_no
         .map(|r| r["row"].as_i64().expect("row"))
         .collect();
     assert_eq!(rows, vec![12, 24, 36, 50, 61]);
-    assert!(report["rejected"][2]["reason"]
-        .as_str()
-        .is_some_and(|r| r.contains("HW99")));
+    assert!(
+        report["rejected"][2]["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("HW99"))
+    );
 
     let second = workspace.run(&args);
     let report: serde_json::Value = serde_json::from_str(&stdout(&second)).expect("JSON report");
     assert_eq!(
         (&report["created"], &report["updated"], &report["unchanged"]),
-        (&serde_json::json!(0), &serde_json::json!(0), &serde_json::json!(59))
+        (
+            &serde_json::json!(0),
+            &serde_json::json!(0),
+            &serde_json::json!(59)
+        )
     );
 
     let not_a_list = workspace.run(&["import", "suppliers", env!("CARGO_MANIFEST_DIR"), "--json"]);
     assert_eq!(not_a_list.status.code(), Some(2));
-    let wrong_kind = workspace.run(&[
-        "import",
-        "suppliers",
-        list,
-        "--kind",
-        "people",
-    ]);
+    let wrong_kind = workspace.run(&["import", "suppliers", list, "--kind", "people"]);
     assert_eq!(wrong_kind.status.code(), Some(2));
 }

@@ -240,9 +240,9 @@ fn office_kind(head: &[u8]) -> Option<FileKind> {
 /// the file, a space, a tab or a line break; and text after all.
 fn is_webvtt(head: &[u8]) -> bool {
     let body = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
-    body.strip_prefix(b"WEBVTT").is_some_and(|rest| {
-        matches!(rest.first(), None | Some(b' ' | b'\t' | b'\n' | b'\r'))
-    }) && is_text(body)
+    body.strip_prefix(b"WEBVTT")
+        .is_some_and(|rest| matches!(rest.first(), None | Some(b' ' | b'\t' | b'\n' | b'\r')))
+        && is_text(body)
 }
 
 /// UTF-8 without NUL in the first [`TEXT_SNIFF_LEN`] bytes; a character cut by the end
@@ -369,7 +369,10 @@ mod tests {
             "the signature must end in white space"
         );
         assert_eq!(
-            FileKind::sniff("1\n00:00:00,000 --> 00:00:02,000\n字幕\n".as_bytes(), "a.vtt"),
+            FileKind::sniff(
+                "1\n00:00:00,000 --> 00:00:02,000\n字幕\n".as_bytes(),
+                "a.vtt"
+            ),
             Some(FileKind::Text),
             "SubRip is not WebVTT"
         );

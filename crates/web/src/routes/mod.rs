@@ -12,6 +12,11 @@ mod auth;
 pub mod classroom;
 mod display;
 mod files;
+mod gov_systems;
+mod hall;
+pub mod hall_connectors;
+mod hall_demands;
+pub mod hall_saved;
 mod home;
 mod inbox;
 mod ops;
@@ -21,16 +26,11 @@ pub mod regulations;
 pub mod regulations_manage;
 mod review;
 mod services;
+mod static_files;
 mod supplier_export;
 mod supplier_imports;
 mod supplier_profile;
 pub mod suppliers;
-mod gov_systems;
-mod hall;
-pub mod hall_connectors;
-mod hall_demands;
-pub mod hall_saved;
-mod static_files;
 
 use crate::state::AppState;
 use axum::Router;
@@ -61,7 +61,10 @@ pub fn router() -> Router<AppState> {
         .route("/demands/notices/{id}", get(hall::notice_page))
         .route("/demands/notices/{id}/original", get(hall::notice_original))
         .route("/demands/items/{id}", get(hall_demands::detail))
-        .route("/demands/items/{id}/files/{file}", get(hall_demands::attachment))
+        .route(
+            "/demands/items/{id}/files/{file}",
+            get(hall_demands::attachment),
+        )
         .route("/demands/mine", get(hall_demands::mine))
         .route(
             "/demands/new",
@@ -76,7 +79,10 @@ pub fn router() -> Router<AppState> {
                 .layer(hall_demands::upload_limit()),
         )
         .route("/demands/items/{id}/status", post(hall_demands::set_status))
-        .route("/demands/saved", get(hall_saved::list).post(hall_saved::save))
+        .route(
+            "/demands/saved",
+            get(hall_saved::list).post(hall_saved::save),
+        )
         .route("/demands/saved/{id}/delete", post(hall_saved::delete))
         .route("/demands/feed/{token}", get(hall_saved::feed))
         .route(
@@ -84,7 +90,10 @@ pub fn router() -> Router<AppState> {
             get(hall_connectors::list).post(hall_connectors::add),
         )
         .route("/admin/connectors/{id}/run", post(hall_connectors::run_now))
-        .route("/admin/connectors/{id}/toggle", post(hall_connectors::toggle))
+        .route(
+            "/admin/connectors/{id}/toggle",
+            post(hall_connectors::toggle),
+        )
         .route("/services/suppliers", get(suppliers::search_page))
         .route("/services/suppliers/export.xlsx", get(suppliers::export))
         .route("/services/suppliers/{id}", get(suppliers::detail))
@@ -227,9 +236,15 @@ pub fn router() -> Router<AppState> {
         .route("/classroom/player.js", get(classroom::player_js))
         .route("/classroom/mine", get(classroom::mine))
         .route("/classroom/courses/{id}", get(classroom::course_page))
-        .route("/classroom/courses/{id}/poster", get(classroom::course_poster))
+        .route(
+            "/classroom/courses/{id}/poster",
+            get(classroom::course_poster),
+        )
         .route("/classroom/lessons/{id}", get(classroom::lesson_page))
-        .route("/classroom/lessons/{id}/{file}", get(classroom::lesson_file))
+        .route(
+            "/classroom/lessons/{id}/{file}",
+            get(classroom::lesson_file),
+        )
         .route(
             "/classroom/lessons/{id}/progress",
             post(classroom::save_progress),

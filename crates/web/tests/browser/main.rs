@@ -6,12 +6,12 @@
 //! `GREENBRIDGE_REQUIRE_BROWSER=1` (as `scripts/test.sh` sets), which makes that a failure.
 //! Screenshots go to `test-artifacts/screenshots/` at the workspace root.
 
-#[path = "../support/mod.rs"]
-mod support;
 mod hall;
 mod regulations;
 mod supplier_imports;
 mod suppliers;
+#[path = "../support/mod.rs"]
+mod support;
 
 use fantoccini::{Client, ClientBuilder, Locator};
 use std::net::TcpListener;

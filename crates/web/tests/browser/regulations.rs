@@ -64,7 +64,9 @@ async fn a_visitor_finds_a_standard_and_follows_a_repealed_law_to_its_replacemen
     let url = client.current_url().await.expect("url");
     assert!(url.query().unwrap_or("").contains("status=all"), "{url}");
     client
-        .find(Locator::XPath("//li[contains(@class,'regulation-item')]//a[contains(., '中华人民共和国环境保护法')]"))
+        .find(Locator::XPath(
+            "//li[contains(@class,'regulation-item')]//a[contains(., '中华人民共和国环境保护法')]",
+        ))
         .await
         .expect("the repealed law in the results")
         .click()
