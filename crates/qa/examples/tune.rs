@@ -74,7 +74,7 @@ fn search(entries: &[Entry], qs: &[greenbridge_qa::eval::EvalQuestion]) -> Param
     let mut best = Params::default();
     let mut best_v = objective(&Engine::with_params(entries.to_vec(), best.clone()), qs);
     for round in 0..2 {
-        for knob in 0..10 {
+        for knob in 0..11 {
             let candidates: Vec<f64> = match knob {
                 0 => vec![0.8, 1.2, 2.0],
                 1 => vec![0.2, 0.35, 0.5, 0.75],
@@ -85,7 +85,8 @@ fn search(entries: &[Entry], qs: &[greenbridge_qa::eval::EvalQuestion]) -> Param
                 6 => vec![0.3, 0.4, 0.5, 0.6, 0.7],
                 7 => vec![0.3, 0.6, 0.9, 1.2],
                 8 => vec![0.0, 0.25, 0.5, 1.0, 2.0, 3.0],
-                _ => vec![0.0, 0.25, 0.5, 1.0],
+                9 => vec![0.0, 0.25, 0.5, 1.0],
+                _ => vec![0.0, 0.2, 0.4, 0.6, 1.0],
             };
             for c in candidates {
                 let mut p = best.clone();
@@ -99,7 +100,8 @@ fn search(entries: &[Entry], qs: &[greenbridge_qa::eval::EvalQuestion]) -> Param
                     6 => p.word_share = c,
                     7 => p.unseen_weight = c,
                     8 => p.reverse_weight = c,
-                    _ => p.alias_weight = c,
+                    9 => p.alias_weight = c,
+                    _ => p.topic_weight = c,
                 }
                 let v = objective(&Engine::with_params(entries.to_vec(), p.clone()), qs);
                 if v > best_v + 1e-9 {
@@ -234,8 +236,8 @@ fn main() {
             sd[k] += wt * (x[k] - mean[k]).powi(2) / n;
         }
     }
-    for k in 0..D {
-        sd[k] = sd[k].sqrt().max(1e-9);
+    for value in sd.iter_mut() {
+        *value = value.sqrt().max(1e-9);
     }
     let zs: Vec<[f64; D]> = xs
         .iter()
@@ -251,6 +253,15 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(0.01);
+    // Signs that make sense; SIGNS=1,0,-1,… (one per feature) overrides them.
+    let mut signs: [f64; FEATURES] = [
+        1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, -1.0, -1.0, 1.0, 1.0, 1.0, 1.0, 1.0,
+    ];
+    if let Ok(v) = std::env::var("SIGNS") {
+        for (k, x) in v.split(',').enumerate().take(FEATURES) {
+            signs[k] = x.trim().parse().unwrap_or(0.0);
+        }
+    }
     let mut w = [0.0f64; D + 1];
     for _ in 0..20000 {
         let mut g = [0.0f64; D + 1];
@@ -269,9 +280,8 @@ fn main() {
         }
         // Signs that make sense (more coverage, more lead: more confidence; words the
         // base lacks: less); 0 leaves a feature out.
-        const SIGNS: [f64; FEATURES] = [1.0, 1.0, 1.0, 1.0, 1.0, 0.0, 0.0, 1.0, 1.0, -1.0, -1.0];
         for k in 0..D {
-            if w[k + 1] * SIGNS[k] < 0.0 || SIGNS[k] == 0.0 {
+            if w[k + 1] * signs[k] < 0.0 || signs[k] == 0.0 {
                 w[k + 1] = 0.0;
             }
         }
@@ -298,10 +308,10 @@ fn main() {
         );
     }
     // threshold sweep on the probabilities of the first entry
-    for name_set in [("tune", &tune), ("held", &held)] {
+    for name_set in [("tune", &tune), ("held", &held), ("all", &questions)] {
         let (name, set) = name_set;
         let mut line = format!("sweep {name}:");
-        for t in [0.3, 0.4, 0.5, 0.6, 0.7, 0.8] {
+        for t in [0.4, 0.45, 0.5, 0.52, 0.54, 0.56, 0.58, 0.6, 0.65, 0.7, 0.8] {
             let (mut a, mut na, mut d, mut nd) = (0, 0, 0, 0);
             for q in set.iter() {
                 let r = engine2.rank(&q.question, &Filters::default());
@@ -350,14 +360,13 @@ fn ranked_first_right(engine: &Engine, qs: &[greenbridge_qa::eval::EvalQuestion]
     let mut ok = 0;
     for q in qs.iter().filter(|q| !q.expected.is_empty()) {
         n += 1;
-        if let Some((i, _)) = engine.rank(&q.question, &Filters::default()).first() {
-            if engine.entries()[*i]
+        if let Some((i, _)) = engine.rank(&q.question, &Filters::default()).first()
+            && engine.entries()[*i]
                 .source_id
                 .as_ref()
                 .is_some_and(|s| q.expected.contains(s))
-            {
-                ok += 1;
-            }
+        {
+            ok += 1;
         }
     }
     format!("{ok}/{n}")

@@ -12,12 +12,15 @@
 //! 2. **Separate fields, separate weights.** An entry's question, its keywords
 //!    and its answer are scored apart (BM25-style saturation, IDF over the base)
 //!    and combined with weights: the stored question says what the entry is
-//!    about, the answer only supports.
+//!    about, the answer only supports. A last stage lifts the entries whose
+//!    subcategory holds much of the score of the closest entries (they agree on
+//!    the topic of the question).
 //! 3. **Filters.** Category and region are filters (a region code allows 全国,
 //!    its province and, inside the demonstration zone, 示范区).
 //! 4. **Confidence.** A logistic model over the match features (how much of the
 //!    question the best entry covers, by weight; its lead over the next entry;
-//!    question-field coverage) gives a probability that the first entry answers
+//!    question-field coverage; how much of the closest entries' score lies in the
+//!    first entry's category) gives a probability that the first entry answers
 //!    the question; [`Engine::ask`] answers when it reaches
 //!    [`CONFIDENT_THRESHOLD`] and otherwise returns the closest entries for
 //!    "您是不是想问".

@@ -1,6 +1,6 @@
 //! An accuracy floor on the development questions (samples/qa_dev.jsonl) against the
 //! FAQ base of samples/: it fails when a change to the matcher makes it clearly
-//! worse. The floors sit below the measured figures (top-1 0.84, top-3 0.98, correct
+//! worse. The floors sit below the measured figures (top-1 0.91, top-3 0.98, correct
 //! declines 0.92 on the whole set at the time of writing) with margins, so that
 //! small shifts pass; the figures themselves are reported by `greenbridge qa eval`.
 //! No timing here: latency is measured by the `ask_latency` benchmark.
@@ -56,20 +56,20 @@ fn the_development_questions_stay_above_the_accuracy_floor() {
         parse_questions(include_str!("../../../samples/qa_dev.jsonl")).expect("qa_dev.jsonl");
     let all = evaluate(&engine, &questions);
     assert_eq!((all.answerable, all.unanswerable), (100, 25));
-    assert!(all.top1 >= 0.75, "top-1 {:.3}", all.top1);
-    assert!(all.top3 >= 0.93, "top-3 {:.3}", all.top3);
+    assert!(all.top1 >= 0.87, "top-1 {:.3}", all.top1);
+    assert!(all.top3 >= 0.95, "top-3 {:.3}", all.top3);
     assert!(
-        all.correct_declines >= 0.80,
+        all.correct_declines >= 0.86,
         "declines {:.3}",
         all.correct_declines
     );
     // The held-out half (even lines) is not tuned on: a looser floor.
     let (_, held) = split_halves(&questions);
     let held = evaluate(&engine, &held);
-    assert!(held.top1 >= 0.80, "held-out top-1 {:.3}", held.top1);
-    assert!(held.top3 >= 0.93, "held-out top-3 {:.3}", held.top3);
+    assert!(held.top1 >= 0.90, "held-out top-1 {:.3}", held.top1);
+    assert!(held.top3 >= 0.96, "held-out top-3 {:.3}", held.top3);
     assert!(
-        held.correct_declines >= 0.70,
+        held.correct_declines >= 0.80,
         "held-out declines {:.3}",
         held.correct_declines
     );

@@ -12,6 +12,9 @@
 //! for a smaller run, `QUERIES=400` to change the sample size. Not a test: nothing is
 //! asserted.
 
+mod common;
+
+use common::{dir_size, report};
 use greenbridge_domain::regulation::{Domain, Level, Scope, Status, number_key};
 use greenbridge_store::Store;
 use greenbridge_store::regulations::RegulationInput;
@@ -19,7 +22,7 @@ use greenbridge_web::config::{Config, PasswordCost};
 use greenbridge_web::routes::regulations::{
     RegulationSearch, SortChoice, StatusChoice, index, run,
 };
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 /// A small deterministic generator (xorshift), so every run has the same data.
 struct Rng(u64);
@@ -164,23 +167,6 @@ fn document(n: usize, rng: &mut Rng) -> RegulationInput {
     }
 }
 
-fn dir_size(path: &std::path::Path) -> u64 {
-    std::fs::read_dir(path)
-        .map(|entries| {
-            entries
-                .filter_map(Result::ok)
-                .map(|e| {
-                    if e.path().is_dir() {
-                        dir_size(&e.path())
-                    } else {
-                        e.metadata().map(|m| m.len()).unwrap_or(0)
-                    }
-                })
-                .sum()
-        })
-        .unwrap_or(0)
-}
-
 /// The query mix: a keyword (words, a phrase of two words, or a standard number) and one
 /// to three filters.
 fn queries() -> Vec<(String, RegulationSearch)> {
@@ -239,25 +225,6 @@ fn queries() -> Vec<(String, RegulationSearch)> {
 
 fn enc(text: &str) -> String {
     form_urlencoded::byte_serialize(text.as_bytes()).collect()
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let rank = ((p / 100.0) * (sorted.len() - 1) as f64).round() as usize;
-    sorted[rank.min(sorted.len() - 1)]
-}
-
-fn report(label: &str, mut times: Vec<Duration>) {
-    times.sort();
-    println!(
-        "{label:<44} n={:<5} p50 {:>8.2} ms   p99 {:>8.2} ms   max {:>8.2} ms",
-        times.len(),
-        percentile(&times, 50.0).as_secs_f64() * 1000.0,
-        percentile(&times, 99.0).as_secs_f64() * 1000.0,
-        times.last().copied().unwrap_or_default().as_secs_f64() * 1000.0
-    );
 }
 
 #[tokio::main]

@@ -12,10 +12,13 @@
 //! for a smaller run, `QUERIES=400` to change the sample size. Not a test: nothing is
 //! asserted.
 
+mod common;
+
+use common::report;
 use greenbridge_search::collections::organisations::days_of;
 use greenbridge_store::Store;
 use greenbridge_web::config::{Config, PasswordCost};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 const ALPHABET: &str = "0123456789ABCDEFGHJKLMNPQRTUWXY";
 const WEIGHTS: [u32; 17] = [
@@ -235,28 +238,6 @@ fn queries() -> Vec<Query> {
         }
     }
     out
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let rank = ((p / 100.0) * (sorted.len() - 1) as f64).round() as usize;
-    sorted[rank.min(sorted.len() - 1)]
-}
-
-fn report(label: &str, mut times: Vec<Duration>) -> (Duration, Duration) {
-    times.sort();
-    let p50 = percentile(&times, 50.0);
-    let p99 = percentile(&times, 99.0);
-    println!(
-        "{label:<34} n={:<5} p50 {:>8.2} ms   p99 {:>8.2} ms   max {:>8.2} ms",
-        times.len(),
-        p50.as_secs_f64() * 1000.0,
-        p99.as_secs_f64() * 1000.0,
-        times.last().copied().unwrap_or_default().as_secs_f64() * 1000.0
-    );
-    (p50, p99)
 }
 
 #[tokio::main]
