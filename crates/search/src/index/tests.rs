@@ -476,3 +476,94 @@ fn a_district_name_with_or_without_its_suffix_finds_the_organisation() {
     assert_eq!(ids(&search(&index, &query("青浦区固废"))), ["org-3"]);
     assert_eq!(ids(&search(&index, &query("青浦 固体废物"))), ["org-3"]);
 }
+
+#[test]
+fn a_filter_that_lets_everything_through_changes_neither_hits_nor_scores() {
+    // With a filter the words (one or two) are unions that seek (`SumUnionQuery`);
+    // without one they are tantivy's buffered unions. Both must give the same page,
+    // scores and counts, over several segments (three words keep tantivy's union).
+    let dir = TempDir::new().unwrap();
+    let index = SearchIndex::open(dir.path(), &FIXTURE).unwrap();
+    let words = [
+        "危险废物",
+        "环保",
+        "管家",
+        "监测",
+        "服务",
+        "运维",
+        "污水",
+        "环评",
+        "土壤",
+        "调查",
+        "应急预案",
+        "走航",
+    ];
+    let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+    let mut next = move |n: usize| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % n as u64) as usize
+    };
+    for batch in 0..3 {
+        let mut docs = Vec::new();
+        for n in 0..3000 {
+            let name: String = (0..1 + next(3)).map(|_| words[next(words.len())]).collect();
+            let summary: String = (0..2 + next(6))
+                .map(|_| words[next(words.len())])
+                .collect::<Vec<_>>()
+                .join("，");
+            let kind = if next(2) == 0 {
+                "supplier"
+            } else {
+                "regulation"
+            };
+            docs.push(doc(
+                &format!("d{batch}-{n}"),
+                kind,
+                Some("320509"),
+                2000 + next(20) as i64,
+                &name,
+                &summary,
+            ));
+        }
+        index.upsert(&docs).unwrap();
+        index.commit().unwrap();
+    }
+    for q in [
+        "环保管家",
+        "监测服务",
+        "污水 运维",
+        "环评",
+        "危险废物 监测 服务",
+        "土壤调查 走航",
+    ] {
+        for sort in [
+            Sort::Relevance,
+            Sort::Number {
+                field: "founded".into(),
+                descending: true,
+            },
+        ] {
+            let plain = SearchRequest {
+                q: Some(q.to_string()),
+                sort: sort.clone(),
+                limit: 50,
+                facet_fields: vec!["kind".into()],
+                ..SearchRequest::default()
+            };
+            let filtered = SearchRequest {
+                filters: vec![Filter::Range {
+                    field: "founded".into(),
+                    min: Some(0),
+                    max: None,
+                }],
+                ..plain.clone()
+            };
+            let a = search(&index, &plain);
+            let b = search(&index, &filtered);
+            assert!(a.total > 0, "{q}: nothing found");
+            assert_eq!(a, b, "{q}");
+        }
+    }
+}
