@@ -12,11 +12,14 @@
 //! Run with `cargo bench -p greenbridge-web --bench hall_search`; `NOTICES=100000`
 //! for a smaller run, `QUERIES=400` for the sample size. Not a test: nothing is asserted.
 
+mod common;
+
+use common::{dir_size, report};
 use greenbridge_ingest::notices::parse::{PageSource, parse_notice_page};
 use greenbridge_search::{Filter, SearchRequest, Sort};
 use greenbridge_store::Store;
 use greenbridge_web::config::{Config, PasswordCost};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 struct Rng(u64);
 impl Rng {
@@ -127,21 +130,6 @@ async fn generate(store: &Store, count: usize) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn dir_size(path: &std::path::Path) -> u64 {
-    let mut total = 0;
-    if let Ok(entries) = std::fs::read_dir(path) {
-        for e in entries.flatten() {
-            let p = e.path();
-            total += if p.is_dir() {
-                dir_size(&p)
-            } else {
-                e.metadata().map(|m| m.len()).unwrap_or(0)
-            };
-        }
-    }
-    total
-}
-
 struct Query {
     q: &'static str,
     region: &'static str,
@@ -178,28 +166,6 @@ fn queries() -> Vec<Query> {
         }
     }
     out
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let rank = ((p / 100.0) * (sorted.len() - 1) as f64).round() as usize;
-    sorted[rank.min(sorted.len() - 1)]
-}
-
-fn report(label: &str, mut times: Vec<Duration>) -> (Duration, Duration) {
-    times.sort();
-    let p50 = percentile(&times, 50.0);
-    let p99 = percentile(&times, 99.0);
-    println!(
-        "{label:<36} n={:<5} p50 {:>8.2} ms   p99 {:>8.2} ms   max {:>8.2} ms",
-        times.len(),
-        p50.as_secs_f64() * 1000.0,
-        p99.as_secs_f64() * 1000.0,
-        times.last().copied().unwrap_or_default().as_secs_f64() * 1000.0
-    );
-    (p50, p99)
 }
 
 fn parser_throughput() -> f64 {

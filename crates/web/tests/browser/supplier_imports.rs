@@ -74,7 +74,8 @@ async fn a_reviewer_previews_and_confirms_the_licence_list() {
         .click()
         .await
         .expect("upload");
-    wait_for_text(&client, "导入预览").await;
+    // The page's introduction mentions 导入预览 too: wait for the report's heading.
+    wait_for_text(&client, "id=\"report-title\"").await;
     let source = client.source().await.expect("source");
     assert!(source.contains("HW99"), "the refused row is explained");
     screenshot(&client, "supplier-import-preview.png").await;
