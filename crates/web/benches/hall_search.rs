@@ -288,24 +288,9 @@ async fn main() -> anyhow::Result<()> {
         hits_total += results.total;
     }
 
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let address = format!("http://{}", listener.local_addr()?);
-    let server_state = state.clone();
-    tokio::spawn(async move {
-        let _ = greenbridge_web::serve(listener, server_state).await;
-    });
+    let address = common::serve(state.clone()).await?;
     let client = reqwest::Client::new();
-    let mut bare = Vec::new();
-    for _ in 0..200 {
-        let t = Instant::now();
-        client
-            .get(format!("{address}/healthz"))
-            .send()
-            .await?
-            .bytes()
-            .await?;
-        bare.push(t.elapsed());
-    }
+    let bare = common::time_gets(&client, &format!("{address}/healthz"), 200).await?;
     let enc = |s: &str| form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
     let mut http = Vec::with_capacity(samples);
     for i in 0..samples {
@@ -368,21 +353,15 @@ async fn main() -> anyhow::Result<()> {
         "{count} notices; {} distinct queries (keyword + region + type + budget range)",
         set.len()
     );
-    let (l50, l99) = report("search layer (facets)", layer);
-    let (h50, h99) = report("HTTP /api/v1/notices (facets)", http);
+    let layer_times = report("search layer (facets)", layer);
+    let http_times = report("HTTP /api/v1/notices (facets)", http);
     report("HTTP /healthz (bare route)", bare);
-    let (s50, s99) = report("SQL LIKE (count + page)", like);
+    let like_times = report("SQL LIKE (count + page)", like);
     println!(
         "mean hits per query: search {:.0}, SQL LIKE {:.0}",
         hits_total as f64 / samples as f64,
         like_total as f64 / like_cap as f64
     );
-    println!(
-        "ratio SQL LIKE / search layer: p50 {:.1}×, p99 {:.1}×; SQL LIKE / HTTP: p50 {:.1}×, p99 {:.1}×",
-        s50.as_secs_f64() / l50.as_secs_f64().max(1e-9),
-        s99.as_secs_f64() / l99.as_secs_f64().max(1e-9),
-        s50.as_secs_f64() / h50.as_secs_f64().max(1e-9),
-        s99.as_secs_f64() / h99.as_secs_f64().max(1e-9),
-    );
+    common::print_like_ratios(layer_times, http_times, like_times);
     Ok(())
 }

@@ -300,24 +300,9 @@ async fn main() -> anyhow::Result<()> {
         std::hint::black_box(found);
     }
 
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let address = format!("http://{}", listener.local_addr()?);
-    let server_state = state.clone();
-    tokio::spawn(async move {
-        let _ = greenbridge_web::serve(listener, server_state).await;
-    });
+    let address = common::serve(state.clone()).await?;
     let client = reqwest::Client::new();
-    let mut bare = Vec::new();
-    for _ in 0..200 {
-        let t = Instant::now();
-        client
-            .get(format!("{address}/healthz"))
-            .send()
-            .await?
-            .bytes()
-            .await?;
-        bare.push(t.elapsed());
-    }
+    let bare = common::time_gets(&client, &format!("{address}/healthz"), 200).await?;
     let mut http = Vec::with_capacity(samples);
     for i in 0..samples {
         let (query, _) = &set[i % set.len()];

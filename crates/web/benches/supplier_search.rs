@@ -297,25 +297,10 @@ async fn main() -> anyhow::Result<()> {
     }
 
     // 2. Through HTTP.
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let address = format!("http://{}", listener.local_addr()?);
-    let server_state = state.clone();
-    tokio::spawn(async move {
-        let _ = greenbridge_web::serve(listener, server_state).await;
-    });
+    let address = common::serve(state.clone()).await?;
     let client = reqwest::Client::new();
     // A bare route in the same run, as the ceiling to compare with.
-    let mut bare = Vec::new();
-    for _ in 0..200 {
-        let t = Instant::now();
-        client
-            .get(format!("{address}/healthz"))
-            .send()
-            .await?
-            .bytes()
-            .await?;
-        bare.push(t.elapsed());
-    }
+    let bare = common::time_gets(&client, &format!("{address}/healthz"), 200).await?;
     let mut http = Vec::with_capacity(samples);
     for i in 0..samples {
         let query = &set[i % set.len()];
@@ -378,22 +363,16 @@ async fn main() -> anyhow::Result<()> {
         "{count} organisations; {} distinct queries (keyword + region + HW category + valid only)",
         set.len()
     );
-    let (l50, l99) = report("search layer (facets, snippets)", layer);
-    let (h50, h99) = report("HTTP /api/v1/suppliers", http);
+    let layer_times = report("search layer (facets, snippets)", layer);
+    let http_times = report("HTTP /api/v1/suppliers", http);
     report("HTTP /healthz (bare route)", bare);
-    let (s50, s99) = report("SQL LIKE (count + page)", like);
+    let like_times = report("SQL LIKE (count + page)", like);
     println!(
         "mean hits per query: search {:.0}, SQL LIKE {:.0} (LIKE misses everyday names such as 废机油)",
         hits_total as f64 / samples as f64,
         like_total as f64 / like_cap as f64
     );
-    println!(
-        "ratio SQL LIKE / search layer: p50 {:.1}×, p99 {:.1}×; SQL LIKE / HTTP: p50 {:.1}×, p99 {:.1}×",
-        s50.as_secs_f64() / l50.as_secs_f64().max(1e-9),
-        s99.as_secs_f64() / l99.as_secs_f64().max(1e-9),
-        s50.as_secs_f64() / h50.as_secs_f64().max(1e-9),
-        s99.as_secs_f64() / h99.as_secs_f64().max(1e-9),
-    );
+    common::print_like_ratios(layer_times, http_times, like_times);
     Ok(())
 }
 

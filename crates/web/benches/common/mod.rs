@@ -44,3 +44,45 @@ pub fn dir_size(path: &std::path::Path) -> u64 {
     }
     total
 }
+
+/// Starts the platform on a free local port and returns its base URL.
+pub async fn serve(state: greenbridge_web::state::AppState) -> anyhow::Result<String> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let address = format!("http://{}", listener.local_addr()?);
+    tokio::spawn(async move {
+        let _ = greenbridge_web::serve(listener, state).await;
+    });
+    Ok(address)
+}
+
+/// Times `count` GETs of `url` (the whole body read): a bare route measured in the
+/// same run is the ceiling the search routes are compared with.
+pub async fn time_gets(
+    client: &reqwest::Client,
+    url: &str,
+    count: usize,
+) -> anyhow::Result<Vec<Duration>> {
+    let mut times = Vec::with_capacity(count);
+    for _ in 0..count {
+        let started = std::time::Instant::now();
+        client.get(url).send().await?.bytes().await?;
+        times.push(started.elapsed());
+    }
+    Ok(times)
+}
+
+/// Prints how much slower SQL LIKE was than the search layer and than HTTP.
+pub fn print_like_ratios(
+    layer: (Duration, Duration),
+    http: (Duration, Duration),
+    like: (Duration, Duration),
+) {
+    let ratio = |a: Duration, b: Duration| a.as_secs_f64() / b.as_secs_f64().max(1e-9);
+    println!(
+        "ratio SQL LIKE / search layer: p50 {:.1}×, p99 {:.1}×; SQL LIKE / HTTP: p50 {:.1}×, p99 {:.1}×",
+        ratio(like.0, layer.0),
+        ratio(like.1, layer.1),
+        ratio(like.0, http.0),
+        ratio(like.1, http.1),
+    );
+}
