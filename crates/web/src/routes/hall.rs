@@ -113,7 +113,10 @@ fn yuan_param(params: &Params, name: &str) -> AppResult<Option<i64>> {
             .filter(|n| (0..=1_000_000_000_000).contains(n))
             .map(Some)
             .ok_or_else(|| {
-                AppError::bad_request(name, format!("{name} 应为不小于 0 的整数（元）"))
+                AppError::bad_request(
+                    name,
+                    format!("{} 应为不小于 0 的整数（元）", field_label(name)),
+                )
             }),
     }
 }
@@ -123,7 +126,19 @@ fn date_param(params: &Params, name: &str) -> AppResult<Option<String>> {
         None => Ok(None),
         Some(v) => greenbridge_domain::time::parse_date(v)
             .map(|d| Some(greenbridge_domain::time::format_date(d)))
-            .map_err(|e| AppError::bad_request(name, format!("{name}：{e}"))),
+            .map_err(|e| AppError::bad_request(name, format!("{}：{e}", field_label(name)))),
+    }
+}
+
+/// The label a person sees for a filter parameter, for messages that page and API
+/// share (the API's error names the parameter itself in `field`).
+fn field_label(name: &str) -> &str {
+    match name {
+        "budget_min" => "预算下限",
+        "budget_max" => "预算上限",
+        "publish_from" => "发布日期起",
+        "publish_to" => "发布日期止",
+        other => other,
     }
 }
 

@@ -188,7 +188,7 @@ impl SupplierSearch {
             text => Some(tonnes_to_kg(text).ok_or_else(|| {
                 AppError::bad_request(
                     "capacity_min",
-                    "capacity_min 应为不小于 0 的数字（吨/年，最多三位小数）",
+                    "核准能力不低于（吨/年）应为不小于 0 的数字，最多三位小数",
                 )
             })?),
         };
