@@ -70,11 +70,14 @@ pub fn warm_up() {
 }
 
 /// A fingerprint of everything that decides which tokens a document is indexed
-/// under: the analyzer version and the domain dictionary. Stored beside each index.
+/// under: the analyzer version, the domain dictionary and the synonym table (its
+/// members are added to jieba's dictionary too, so they change how text is cut).
+/// Stored beside each index.
 pub fn fingerprint() -> u64 {
     let mut hash = Fnv::new();
     hash.write(&ANALYZER_VERSION.to_le_bytes());
     hash.write(DICTIONARY.as_bytes());
+    hash.write(SYNONYMS.as_bytes());
     hash.finish()
 }
 
@@ -174,6 +177,13 @@ fn parse_synonyms(text: &str) -> Result<Vec<Vec<String>>, SearchError> {
         groups.push(group);
     }
     Ok(groups)
+}
+
+/// Whether `word` (normalised) is a word of the segmentation dictionary (jieba's
+/// own or the domain dictionary): a real word, not a typo or a pair of characters
+/// that merely stand next to each other.
+pub fn is_dictionary_word(word: &str) -> bool {
+    analyzer().jieba.has_word(word)
 }
 
 /// NFKC and lower case, without offsets (for dictionary entries and lookups).
