@@ -4,7 +4,7 @@
 //!
 //! cargo run --release -p greenbridge-qa --example tune [-- --misses]
 
-use greenbridge_qa::eval::{evaluate, parse_questions, split_halves};
+use greenbridge_qa::eval::{EvalQuestion, evaluate, parse_questions, split_halves};
 use greenbridge_qa::{Engine, Entry, FEATURES, Filters, Params, Reference};
 
 fn load_faq() -> Vec<Entry> {
@@ -70,11 +70,36 @@ fn objective(engine: &Engine, qs: &[greenbridge_qa::eval::EvalQuestion]) -> f64 
     v
 }
 
+/// The default parameters with `SET=name=value,…` applied (for trying a value).
+fn base_params() -> Params {
+    let mut p = Params::default();
+    for pair in std::env::var("SET").unwrap_or_default().split(',') {
+        let Some((name, value)) = pair.split_once('=') else {
+            continue;
+        };
+        let v: f64 = value.parse().expect("a number");
+        match name {
+            "k1" => p.k1 = v,
+            "b" => p.b = v,
+            "word_share" => p.word_share = v,
+            "reverse_weight" => p.reverse_weight = v,
+            "topic_weight" => p.topic_weight = v,
+            "context_weight" => p.context_weight = v,
+            "homophone_discount" => p.homophone_discount = v,
+            "function_weight" => p.function_weight = v,
+            "alias_weight" => p.alias_weight = v,
+            "unseen_weight" => p.unseen_weight = v,
+            _ => panic!("unknown parameter {name}"),
+        }
+    }
+    p
+}
+
 fn search(entries: &[Entry], qs: &[greenbridge_qa::eval::EvalQuestion]) -> Params {
-    let mut best = Params::default();
+    let mut best = base_params();
     let mut best_v = objective(&Engine::with_params(entries.to_vec(), best.clone()), qs);
     for round in 0..2 {
-        for knob in 0..11 {
+        for knob in 0..14 {
             let candidates: Vec<f64> = match knob {
                 0 => vec![0.8, 1.2, 2.0],
                 1 => vec![0.2, 0.35, 0.5, 0.75],
@@ -86,7 +111,10 @@ fn search(entries: &[Entry], qs: &[greenbridge_qa::eval::EvalQuestion]) -> Param
                 7 => vec![0.3, 0.6, 0.9, 1.2],
                 8 => vec![0.0, 0.25, 0.5, 1.0, 2.0, 3.0],
                 9 => vec![0.0, 0.25, 0.5, 1.0],
-                _ => vec![0.0, 0.2, 0.4, 0.6, 1.0],
+                10 => vec![0.0, 0.2, 0.4, 0.6, 1.0],
+                11 => vec![0.3, 0.5, 0.7, 0.85, 1.0],
+                12 => vec![0.0, 0.5, 0.7, 0.85, 1.0],
+                _ => vec![0.1, 0.25, 0.5, 0.75, 1.0],
             };
             for c in candidates {
                 let mut p = best.clone();
@@ -101,7 +129,10 @@ fn search(entries: &[Entry], qs: &[greenbridge_qa::eval::EvalQuestion]) -> Param
                     7 => p.unseen_weight = c,
                     8 => p.reverse_weight = c,
                     9 => p.alias_weight = c,
-                    _ => p.topic_weight = c,
+                    10 => p.topic_weight = c,
+                    11 => p.context_weight = c,
+                    12 => p.homophone_discount = c,
+                    _ => p.function_weight = c,
                 }
                 let v = objective(&Engine::with_params(entries.to_vec(), p.clone()), qs);
                 if v > best_v + 1e-9 {
@@ -120,14 +151,15 @@ fn main() {
     let entries = load_faq();
     let args: Vec<String> = std::env::args().collect();
     if let Some(pos) = args.iter().position(|a| a == "--ask") {
-        let engine = Engine::new(entries.clone());
+        let params = base_params();
+        let engine = Engine::with_params(entries.clone(), params.clone());
         for q in &args[pos + 1..] {
             println!("{q}");
             for (i, f) in engine.rank(q, &Filters::default()).iter().take(3) {
                 println!(
                     "  {} p={:.3} {:?} {}",
                     engine.entries()[*i].source_id.clone().unwrap_or_default(),
-                    f.probability(&Params::default()),
+                    f.probability(&params),
                     f.vector().map(|x| (x * 1000.0).round() / 1000.0),
                     engine.entries()[*i].question
                 );
@@ -137,14 +169,35 @@ fn main() {
     }
     let questions = parse_questions(include_str!("../../../samples/qa_dev.jsonl")).unwrap();
     let (tune, held) = split_halves(&questions);
+    // What the ranking search and the confidence fit learn from: the tuning half,
+    // or with CALIBRATION=FILE a question set written apart from the development
+    // set (then both halves of the development set are held out), plus the
+    // tuning half when WITH_TUNE=1.
+    let train: Vec<EvalQuestion> = match std::env::var("CALIBRATION") {
+        Ok(path) => {
+            let text = std::fs::read_to_string(&path).expect("the calibration file");
+            let mut set = parse_questions(&text).expect("calibration questions");
+            if std::env::var("WITH_TUNE").is_ok() {
+                set.extend(tune.iter().cloned());
+            }
+            set
+        }
+        Err(_) => tune.clone(),
+    };
     let params = if std::env::args().any(|a| a == "--search") {
-        search(&entries, &tune)
+        search(&entries, &train)
     } else {
-        Params::default()
+        base_params()
     };
     let engine_params = params.clone();
     let engine = Engine::with_params(entries.clone(), params);
-    for (name, set) in [("tune", &tune), ("held", &held), ("all", &questions)] {
+    let train_misses = std::env::args().any(|a| a == "--train-misses");
+    for (name, set) in [
+        ("train", &train),
+        ("tune", &tune),
+        ("held", &held),
+        ("all", &questions),
+    ] {
         let r = evaluate(&engine, set);
         println!(
             "{name:5} n={:3} top1={:.3} top3={:.3} declines={:.3} ({} unans) conf_wrong={} p50={:.2}ms p99={:.2}ms",
@@ -157,7 +210,7 @@ fn main() {
             r.latency_p50_ms,
             r.latency_p99_ms
         );
-        if show_misses && name == "all" {
+        if (show_misses && name == "all") || (train_misses && name == "train") {
             for o in &r.outcomes {
                 let bad = if o.expected.is_empty() {
                     o.confident
@@ -179,11 +232,63 @@ fn main() {
             }
         }
     }
+    if let Ok(path) = std::env::var("FEATURES_OUT") {
+        let mut out = String::new();
+        let calibration: Vec<EvalQuestion> = if std::env::var("CALIBRATION").is_ok() {
+            train
+                .iter()
+                .filter(|q| !tune.contains(q))
+                .cloned()
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let tagged: Vec<(String, &EvalQuestion)> = questions
+            .iter()
+            .enumerate()
+            .map(|(k, q)| ((k % 2).to_string(), q))
+            .chain(calibration.iter().map(|q| ("c".to_string(), q)))
+            .collect();
+        for (half, q) in &tagged {
+            if let Some((i, f)) = engine.rank(&q.question, &Filters::default()).first() {
+                let right = engine.entries()[*i]
+                    .source_id
+                    .as_ref()
+                    .is_some_and(|s| q.expected.contains(s));
+                let label = if q.expected.is_empty() {
+                    "none"
+                } else if right {
+                    "right"
+                } else {
+                    "wrong"
+                };
+                let v: Vec<String> = f.vector().iter().map(|x| format!("{x:.4}")).collect();
+                out += &format!("{}\t{}\t{}\t{}\n", half, label, v.join(","), q.question);
+            }
+        }
+        // and every answerable question asked of the base without its right entries
+        for (half, q) in &tagged {
+            if q.expected.is_empty() {
+                continue;
+            }
+            let rest: Vec<Entry> = entries
+                .iter()
+                .filter(|e| !e.source_id.as_ref().is_some_and(|s| q.expected.contains(s)))
+                .cloned()
+                .collect();
+            let eng = Engine::with_params(rest, engine_params.clone());
+            if let Some((_, f)) = eng.rank(&q.question, &Filters::default()).first() {
+                let v: Vec<String> = f.vector().iter().map(|x| format!("{x:.4}")).collect();
+                out += &format!("{}\tloo\t{}\t{}\n", half, v.join(","), q.question);
+            }
+        }
+        std::fs::write(path, out).unwrap();
+    }
     // Fit the logistic confidence on the tuning half: label 1 when the first
     // ranked entry is right.
     let mut xs = Vec::new();
     let mut ys = Vec::new();
-    for q in &tune {
+    for q in &train {
         let ranked = engine.rank(&q.question, &Filters::default());
         if let Some((i, f)) = ranked.first() {
             let right = engine.entries()[*i]
@@ -222,6 +327,28 @@ fn main() {
             }
         }
     }
+    // Leave-one-out negatives from the tuning questions: each answerable question
+    // asked of the base without its right entries (a realistic question in the
+    // domain that the base does not hold).
+    let looq_weight: f64 = std::env::var("LOOQ")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0);
+    if looq_weight > 0.0 {
+        for q in train.iter().filter(|q| !q.expected.is_empty()) {
+            let rest: Vec<Entry> = entries
+                .iter()
+                .filter(|e| !e.source_id.as_ref().is_some_and(|s| q.expected.contains(s)))
+                .cloned()
+                .collect();
+            let eng = Engine::with_params(rest, engine_params.clone());
+            if let Some((_, f)) = eng.rank(&q.question, &Filters::default()).first() {
+                xs.push(f.vector());
+                ys.push(0.0);
+                ws.push(looq_weight);
+            }
+        }
+    }
     const D: usize = FEATURES;
     let n = ws.iter().sum::<f64>();
     let mut mean = [0.0f64; D];
@@ -255,7 +382,7 @@ fn main() {
         .unwrap_or(0.01);
     // Signs that make sense; SIGNS=1,0,-1,… (one per feature) overrides them.
     let mut signs: [f64; FEATURES] = [
-        1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, -1.0, -1.0, 1.0, 1.0, 1.0, 1.0, 1.0,
+        1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, -1.0, -1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0,
     ];
     if let Ok(v) = std::env::var("SIGNS") {
         for (k, x) in v.split(',').enumerate().take(FEATURES) {
@@ -297,10 +424,70 @@ fn main() {
         "fitted confidence: {:?}",
         raw.map(|x| (x * 100.0).round() / 100.0)
     );
+    // Move the intercept so that CONFIDENT_THRESHOLD sits at the cut that answers
+    // the most training questions right while declining at least RULE (default
+    // 0.9) of the training questions the base cannot answer.
+    let rule: f64 = std::env::var("RULE")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.9);
+    let probe = {
+        let mut p = engine_params.clone();
+        p.confidence = raw;
+        Engine::with_params(entries.clone(), p)
+    };
+    // CUT_ON=tune: the cut is set on the tuning half of the development set (the
+    // questions written like those the targets are measured on), the weights
+    // still on the whole training set.
+    let cut_set = if std::env::var("CUT_ON").is_ok_and(|v| v == "tune") {
+        &tune
+    } else {
+        &train
+    };
+    let scored: Vec<(f64, bool, bool)> = cut_set
+        .iter()
+        .filter_map(|q| {
+            let r = probe.rank(&q.question, &Filters::default());
+            let (i, f) = r.first()?;
+            let right = probe.entries()[*i]
+                .source_id
+                .as_ref()
+                .is_some_and(|s| q.expected.contains(s));
+            Some((
+                f.probability(&probe_params(&engine_params, raw)),
+                q.expected.is_empty(),
+                right,
+            ))
+        })
+        .collect();
+    let negatives = scored.iter().filter(|s| s.1).count().max(1) as f64;
+    let mut cut: Option<(f64, usize)> = None;
+    let mut cuts: Vec<f64> = scored.iter().map(|s| s.0).collect();
+    cuts.sort_by(f64::total_cmp);
+    for t in cuts {
+        let declined = scored.iter().filter(|s| s.1 && s.0 < t).count() as f64 / negatives;
+        let right = scored.iter().filter(|s| !s.1 && s.2 && s.0 >= t).count();
+        if declined >= rule && cut.is_none_or(|c| right > c.1) {
+            cut = Some((t, right));
+        }
+    }
+    if let Some((t, _)) = cut {
+        let logit = |p: f64| (p / (1.0 - p)).ln();
+        raw[0] -= logit(t.clamp(1e-6, 1.0 - 1e-6)) - logit(greenbridge_qa::CONFIDENT_THRESHOLD);
+        println!(
+            "cut at {t:.3} (training declines >= {rule}): {:?}",
+            raw.map(|x| (x * 100.0).round() / 100.0)
+        );
+    }
     let mut fitted = engine_params.clone();
     fitted.confidence = raw;
     let engine2 = Engine::with_params(entries.clone(), fitted);
-    for (name, set) in [("tune", &tune), ("held", &held)] {
+    for (name, set) in [
+        ("train", &train),
+        ("tune", &tune),
+        ("held", &held),
+        ("all", &questions),
+    ] {
         let r = evaluate(&engine2, set);
         println!(
             "fitted {name:5} top1={:.3} top3={:.3} declines={:.3} conf_wrong={}",
@@ -308,7 +495,12 @@ fn main() {
         );
     }
     // threshold sweep on the probabilities of the first entry
-    for name_set in [("tune", &tune), ("held", &held), ("all", &questions)] {
+    for name_set in [
+        ("train", &train),
+        ("tune", &tune),
+        ("held", &held),
+        ("all", &questions),
+    ] {
         let (name, set) = name_set;
         let mut line = format!("sweep {name}:");
         for t in [0.4, 0.45, 0.5, 0.52, 0.54, 0.56, 0.58, 0.6, 0.65, 0.7, 0.8] {
@@ -374,4 +566,10 @@ fn ranked_first_right(engine: &Engine, qs: &[greenbridge_qa::eval::EvalQuestion]
 
 fn engine2_params_conf(raw: &[f64; FEATURES + 1]) -> [f64; FEATURES + 1] {
     *raw
+}
+
+fn probe_params(params: &Params, raw: [f64; FEATURES + 1]) -> Params {
+    let mut p = params.clone();
+    p.confidence = raw;
+    p
 }

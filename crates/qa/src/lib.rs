@@ -8,7 +8,10 @@
 //!    domain dictionary, the synonym and abbreviation table: 危废 = 危险废物) and
 //!    Han character bigrams (robust to typos and odd segmentation). Everyday
 //!    waste names (waste_aliases.csv: 废机油 → 900-214-08, HW08) add the code, the
-//!    category and its name to the question.
+//!    category and its name to the question. A character pair the base never
+//!    uses that sounds like one of its words, where the segmenter leaves the
+//!    characters loose, is read as a pinyin typo (排污登计 → 登记, see
+//!    `homophones`).
 //! 2. **Separate fields, separate weights.** An entry's question, its keywords
 //!    and its answer are scored apart (BM25-style saturation, IDF over the base)
 //!    and combined with weights: the stored question says what the entry is
@@ -18,18 +21,22 @@
 //! 3. **Filters.** Category and region are filters (a region code allows 全国,
 //!    its province and, inside the demonstration zone, 示范区).
 //! 4. **Confidence.** A logistic model over the match features (how much of the
-//!    question the best entry covers, by weight; its lead over the next entry;
-//!    question-field coverage; how much of the closest entries' score lies in the
-//!    first entry's category) gives a probability that the first entry answers
+//!    question the best entry covers, by weight, with words the base never uses
+//!    at full weight; how much of the entry's own question the user's covers; how
+//!    much of the asking sentence it covers; how far it leads; whether the word
+//!    and bigram views agree) gives a probability that the first entry answers
 //!    the question; [`Engine::ask`] answers when it reaches
 //!    [`CONFIDENT_THRESHOLD`] and otherwise returns the closest entries for
-//!    "您是不是想问".
+//!    "您是不是想问". The model is fitted on a calibration set written apart
+//!    from the development questions (crates/qa/calibration) plus the tuning
+//!    half of those, and cut on the tuning half (see [`Params::default`]).
 //!
 //! [`eval`] measures the engine on a question file (top-1, top-3, declines,
 //! latency), for `greenbridge qa eval` and the accuracy floor test.
 
 pub mod base;
 pub mod eval;
+mod homophones;
 mod index;
 pub mod references;
 pub mod region;
