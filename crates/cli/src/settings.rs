@@ -23,7 +23,7 @@ use clap::Args;
 use clap::builder::BoolishValueParser;
 use greenbridge_domain::time::{format_date, parse_date};
 use greenbridge_store::redact_url;
-use greenbridge_web::config::{Config, Footer, PasswordCost};
+use greenbridge_web::config::{Config, Footer, PasswordCost, QaGenerate};
 use serde::Deserialize;
 use time::Date;
 
@@ -111,6 +111,23 @@ pub struct Settings {
     /// courseware and poster together), in MiB; more is refused with 413. Between 1
     /// and 102400.
     pub course_upload_max_mb: u64,
+    /// `qa_generate_url` · `--qa-generate-url` · `GREENBRIDGE_QA_GENERATE_URL` · default:
+    /// none (off). The base address of an OpenAI-compatible API (e.g.
+    /// `https://api.example.cn/v1`; requests go to `…/chat/completions`) through which
+    /// 智能问答 rephrases a confident answer into a short summary citing the retrieved
+    /// entries. Off by default; any failure shows the plain answer.
+    pub qa_generate_url: Option<String>,
+    /// `qa_generate_model` · `--qa-generate-model` · `GREENBRIDGE_QA_GENERATE_MODEL` ·
+    /// default: none. The model name sent to that API; required with `qa_generate_url`.
+    pub qa_generate_model: Option<String>,
+    /// No TOML key · `GREENBRIDGE_QA_GENERATE_API_KEY` (a hidden flag
+    /// `--qa-generate-api-key` exists, but flags show up in the process list) · default:
+    /// none. Sent as `Authorization: Bearer …`; never printed.
+    pub qa_generate_api_key: Option<String>,
+    /// `qa_generate_timeout_ms` · `--qa-generate-timeout-ms` ·
+    /// `GREENBRIDGE_QA_GENERATE_TIMEOUT_MS` · default `5000`. The longest wait for a
+    /// summary, in milliseconds (100 to 120000); after it the plain answer is shown.
+    pub qa_generate_timeout_ms: u64,
     /// `[footer]`: what the footer of every page says about who runs the site.
     pub footer: FooterSettings,
 }
@@ -169,6 +186,16 @@ impl fmt::Debug for Settings {
             .field("default_review_province", &self.default_review_province)
             .field("upload_max_mb", &self.upload_max_mb)
             .field("course_upload_max_mb", &self.course_upload_max_mb)
+            .field(
+                "qa_generate_url",
+                &self.qa_generate_url.as_deref().map(redact_url),
+            )
+            .field("qa_generate_model", &self.qa_generate_model)
+            .field(
+                "qa_generate_api_key",
+                &self.qa_generate_api_key.as_ref().map(|_| "***"),
+            )
+            .field("qa_generate_timeout_ms", &self.qa_generate_timeout_ms)
             .field("footer", &self.footer)
             .finish()
     }
@@ -204,6 +231,9 @@ pub struct FileSettings {
     pub default_review_province: Option<String>,
     pub upload_max_mb: Option<i64>,
     pub course_upload_max_mb: Option<i64>,
+    pub qa_generate_url: Option<String>,
+    pub qa_generate_model: Option<String>,
+    pub qa_generate_timeout_ms: Option<i64>,
     #[serde(default)]
     pub footer: FileFooter,
 }
@@ -330,6 +360,25 @@ pub struct ServerOverrides {
     /// Largest lesson upload of 绿色课堂 (all its files together), in MiB [default: 1024]
     #[arg(long, env = "GREENBRIDGE_COURSE_UPLOAD_MAX_MB", value_name = "MIB")]
     pub course_upload_max_mb: Option<i64>,
+    /// 智能问答 summaries: base address of an OpenAI-compatible API, e.g.
+    /// https://api.example.cn/v1 [default: none, off]
+    #[arg(long, env = "GREENBRIDGE_QA_GENERATE_URL", value_name = "URL")]
+    pub qa_generate_url: Option<String>,
+    /// 智能问答 summaries: the model name (required with --qa-generate-url)
+    #[arg(long, env = "GREENBRIDGE_QA_GENERATE_MODEL", value_name = "NAME")]
+    pub qa_generate_model: Option<String>,
+    /// 智能问答 summaries: API key; set GREENBRIDGE_QA_GENERATE_API_KEY instead of the flag
+    #[arg(
+        long,
+        env = "GREENBRIDGE_QA_GENERATE_API_KEY",
+        value_name = "KEY",
+        hide = true,
+        hide_env_values = true
+    )]
+    pub qa_generate_api_key: Option<String>,
+    /// 智能问答 summaries: longest wait for a reply, in milliseconds [default: 5000]
+    #[arg(long, env = "GREENBRIDGE_QA_GENERATE_TIMEOUT_MS", value_name = "MS")]
+    pub qa_generate_timeout_ms: Option<i64>,
     /// Footer: operator of the site (主办单位)
     #[arg(long, env = "GREENBRIDGE_FOOTER_OPERATOR", value_name = "TEXT")]
     pub footer_operator: Option<String>,
@@ -662,6 +711,60 @@ impl Settings {
             None => greenbridge_web::config::DEFAULT_COURSE_UPLOAD_MAX_MB,
         };
 
+        let qa_generate_url = match pick(
+            non_empty(server.qa_generate_url.clone()),
+            "--qa-generate-url",
+            "GREENBRIDGE_QA_GENERATE_URL",
+            non_empty(file.qa_generate_url),
+        ) {
+            Some((url, source)) => {
+                let url = url.trim().trim_end_matches('/').to_owned();
+                if !(url.starts_with("https://") || url.starts_with("http://")) {
+                    return Err(invalid(
+                        "qa_generate_url",
+                        source,
+                        format!("{} must start with https:// or http://", redact_url(&url)),
+                    ));
+                }
+                Some((url, source))
+            }
+            None => None,
+        };
+        let qa_generate_model = pick(
+            non_empty(server.qa_generate_model.clone()),
+            "--qa-generate-model",
+            "GREENBRIDGE_QA_GENERATE_MODEL",
+            non_empty(file.qa_generate_model),
+        )
+        .map(|(model, _)| model.trim().to_owned());
+        if let Some((_, source)) = &qa_generate_url
+            && qa_generate_model.is_none()
+        {
+            return Err(invalid(
+                "qa_generate_model",
+                *source,
+                "must be set when qa_generate_url is (a model name)",
+            ));
+        }
+        let qa_generate_url = qa_generate_url.map(|(url, _)| url);
+        let qa_generate_api_key = non_empty(server.qa_generate_api_key.clone());
+        let qa_generate_timeout_ms = match pick(
+            server.qa_generate_timeout_ms,
+            "--qa-generate-timeout-ms",
+            "GREENBRIDGE_QA_GENERATE_TIMEOUT_MS",
+            file.qa_generate_timeout_ms,
+        ) {
+            Some((ms @ 100..=120_000, _)) => ms as u64,
+            Some((ms, source)) => {
+                return Err(invalid(
+                    "qa_generate_timeout_ms",
+                    source,
+                    format!("must be between 100 and 120000 (two minutes), not {ms}"),
+                ));
+            }
+            None => greenbridge_web::config::DEFAULT_QA_GENERATE_TIMEOUT_MS,
+        };
+
         let defaults = FooterSettings::default();
         let text =
             |overridden: &Option<String>, flag, env, from_file: Option<String>, default: String| {
@@ -715,6 +818,10 @@ impl Settings {
             default_review_province,
             upload_max_mb,
             course_upload_max_mb,
+            qa_generate_url,
+            qa_generate_model,
+            qa_generate_api_key,
+            qa_generate_timeout_ms,
             footer,
         })
     }
@@ -753,6 +860,15 @@ impl Settings {
         config.default_review_province = self.default_review_province.clone();
         config.upload_max_mb = self.upload_max_mb;
         config.course_upload_max_mb = self.course_upload_max_mb;
+        config.qa_generate = match (&self.qa_generate_url, &self.qa_generate_model) {
+            (Some(url), Some(model)) => Some(QaGenerate {
+                url: url.clone(),
+                model: model.clone(),
+                api_key: self.qa_generate_api_key.clone(),
+                timeout_ms: self.qa_generate_timeout_ms,
+            }),
+            _ => None,
+        };
         config.footer = Footer {
             operator: self.footer.operator.clone(),
             guidance: self.footer.guidance.clone(),
@@ -1017,6 +1133,56 @@ mod tests {
         assert!(
             error.contains("GREENBRIDGE_COURSE_UPLOAD_MAX_MB"),
             "{error}"
+        );
+    }
+
+    #[test]
+    fn the_qa_summaries_are_off_by_default_and_need_a_model_with_their_url() {
+        let settings = resolve(
+            FileSettings::default(),
+            GlobalOverrides::default(),
+            ServerOverrides::default(),
+        );
+        assert!(settings.web_config().qa_generate.is_none());
+
+        let settings = resolve(
+            file(
+                "qa_generate_url = \"http://127.0.0.1:9/v1/\"\nqa_generate_model = \"m\"\nqa_generate_timeout_ms = 800",
+            ),
+            GlobalOverrides::default(),
+            ServerOverrides {
+                qa_generate_api_key: Some("sk-secret".into()),
+                ..ServerOverrides::default()
+            },
+        );
+        let generate = settings.web_config().qa_generate.expect("on");
+        assert_eq!(generate.url, "http://127.0.0.1:9/v1");
+        assert_eq!(generate.model, "m");
+        assert_eq!(generate.timeout_ms, 800);
+        assert_eq!(generate.api_key.as_deref(), Some("sk-secret"));
+        assert!(!format!("{settings:?}").contains("sk-secret"));
+
+        let error = resolve_err(
+            file("qa_generate_url = \"http://127.0.0.1:9/v1\""),
+            GlobalOverrides::default(),
+            ServerOverrides::default(),
+        );
+        assert!(error.contains("qa_generate_model"), "{error}");
+        let error = resolve_err(
+            file("qa_generate_url = \"127.0.0.1:9\"\nqa_generate_model = \"m\""),
+            GlobalOverrides::default(),
+            ServerOverrides::default(),
+        );
+        assert!(error.contains("qa_generate_url"), "{error}");
+        let error = resolve_err(
+            file("qa_generate_timeout_ms = 5"),
+            GlobalOverrides::default(),
+            ServerOverrides::default(),
+        );
+        assert!(error.contains("qa_generate_timeout_ms"), "{error}");
+        // The key is read from the environment (or the hidden flag), never the file.
+        assert!(
+            FileSettings::from_toml("qa_generate_api_key = \"k\"", Path::new("gb.toml")).is_err()
         );
     }
 

@@ -54,6 +54,38 @@ pub struct Config {
     /// How often (milliseconds) this instance applies new outbox rows to its search
     /// indexes: the most a change made through another instance takes to be found.
     pub search_interval_ms: u64,
+    /// 智能问答's optional generative step (a short summary rephrased from the
+    /// retrieved entries, citing them); `None`, the default, keeps it off.
+    pub qa_generate: Option<QaGenerate>,
+}
+
+/// Default of [`QaGenerate::timeout_ms`].
+pub const DEFAULT_QA_GENERATE_TIMEOUT_MS: u64 = 5000;
+
+/// An OpenAI-compatible chat-completions endpoint for 智能问答's summaries.
+#[derive(Clone, PartialEq, Eq)]
+pub struct QaGenerate {
+    /// The API's base address, e.g. `https://api.example.cn/v1`; the request goes to
+    /// `{url}/chat/completions`.
+    pub url: String,
+    /// The model name sent with each request.
+    pub model: String,
+    /// Sent as `Authorization: Bearer …` when set.
+    pub api_key: Option<String>,
+    /// The longest wait for a reply; after it the plain answer is shown.
+    pub timeout_ms: u64,
+}
+
+/// The key stays out of logs.
+impl std::fmt::Debug for QaGenerate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("QaGenerate")
+            .field("url", &self.url)
+            .field("model", &self.model)
+            .field("api_key", &self.api_key.as_ref().map(|_| "***"))
+            .field("timeout_ms", &self.timeout_ms)
+            .finish()
+    }
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -114,6 +146,7 @@ impl Config {
             course_upload_max_mb: DEFAULT_COURSE_UPLOAD_MAX_MB,
             footer: Footer::default(),
             search_interval_ms: 1000,
+            qa_generate: None,
         }
     }
 }

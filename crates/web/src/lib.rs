@@ -21,6 +21,7 @@ pub mod notify;
 pub mod page;
 pub mod password;
 pub mod qa_cache;
+pub mod qa_generate;
 pub mod review_queue;
 pub mod routes;
 pub mod sanitize;

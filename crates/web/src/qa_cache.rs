@@ -6,7 +6,7 @@
 //! engine was built from, the engine is rebuilt. So an entry published on another
 //! instance is matched here from the next question on, without a message bus.
 
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 
 use greenbridge_qa::Engine;
 use greenbridge_store::Store;
@@ -19,6 +19,9 @@ pub struct QaCache {
     current: RwLock<Option<(Fingerprint, Arc<Engine>)>>,
     /// One rebuild at a time; others wait and then use its result.
     rebuilding: tokio::sync::Mutex<()>,
+    /// The client of the optional summary endpoint (`qa_generate`), made on first use
+    /// and kept for its connection pool.
+    generate_client: OnceLock<reqwest::Client>,
 }
 
 impl QaCache {
@@ -39,6 +42,11 @@ impl QaCache {
         *self.current.write().unwrap_or_else(|e| e.into_inner()) =
             Some((fingerprint, engine.clone()));
         Ok(engine)
+    }
+
+    /// The HTTP client for `qa_generate` requests.
+    pub fn generate_client(&self) -> &reqwest::Client {
+        self.generate_client.get_or_init(crate::qa_generate::client)
     }
 
     fn cached(&self, fingerprint: Fingerprint) -> Option<Arc<Engine>> {

@@ -20,13 +20,41 @@
     return a;
   }
 
+  // The optional summary (rephrased by a model from the entries below, citing them
+  // as [n]): text nodes, each citation a link to its entry's page.
+  function renderSummary(summary, answers) {
+    var box = el("div", null, "qa-summary");
+    box.appendChild(el("h3", "摘要（由模型根据下列条目改写，以原条目为准）"));
+    summary.text.split("\n").forEach(function (line) {
+      if (!line.trim()) { return; }
+      var p = el("p");
+      line.split(/(\[\d+\])/).forEach(function (piece) {
+        var m = /^\[(\d+)\]$/.exec(piece);
+        var answer = m ? answers[parseInt(m[1], 10) - 1] : null;
+        if (answer) {
+          var link = el("a", piece);
+          link.href = "/assistant/entries/" + encodeURIComponent(answer.id);
+          link.title = "来源：问答库 " + (answer.source_id || answer.id);
+          p.appendChild(link);
+        } else if (piece) {
+          p.appendChild(document.createTextNode(piece));
+        }
+      });
+      box.appendChild(p);
+    });
+    var cites = summary.cites.map(function (c) { return "[" + c.n + "] 问答库 " + (c.source_id || c.id); });
+    box.appendChild(el("p", "引用：" + cites.join("；") + "。下列条目为原文。", "muted"));
+    return box;
+  }
+
   function render(question, data) {
     var turn = el("div", null, "qa-turn");
     turn.appendChild(el("p", "问：" + question, "qa-question"));
     var reply = el("div", null, "qa-reply card");
     if (data.confident && data.answers.length > 0) {
-      data.answers.forEach(function (a) {
-        var h = el("h3");
+      if (data.summary) { reply.appendChild(renderSummary(data.summary, data.answers)); }
+      data.answers.forEach(function (a, i) {
+        var h = el("h3", data.summary ? "[" + (i + 1) + "] " : null);
         h.appendChild(entryLink(a));
         reply.appendChild(h);
         a.answer.split("\n").forEach(function (p) {

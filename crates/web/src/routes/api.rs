@@ -459,7 +459,7 @@ async fn openapi() -> Json<Value> {
                 "responses": { "200": { "description": "文件" }, "404": { "description": "不存在", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } } } } },
             "/api/v1/qa/ask": { "get": {
                 "summary": "智能问答：按问题匹配问答库", "operationId": "askQuestion",
-                "description": "返回 {confident, answers:[{id, source_id, question, answer, score, references:[{title, regulation_id}]}]}。confident 为 true 时第一项即答案；为 false 时 answers 为最接近的至多 3 条（您是不是想问）。score 为 0–1 的置信度；regulation_id 为标准政策文件的 id，没有对应文件时为 null。",
+                "description": "返回 {confident, answers:[{id, source_id, question, answer, score, references:[{title, regulation_id}]}]}。confident 为 true 时第一项即答案；为 false 时 answers 为最接近的至多 3 条（您是不是想问）。score 为 0–1 的置信度；regulation_id 为标准政策文件的 id，没有对应文件时为 null。summary 为可选的摘要：配置了生成接口（qa_generate，默认关闭）且回答有把握时，由模型仅根据 answers 中的条目改写并以 [n] 标注所引条目（第 n 项）；未配置、未按时返回或未通过检查时为 null，以 answers 原文为准。",
                 "parameters": [
                     { "name": "q", "in": "query", "required": true, "description": "问题（最多 5000 字，按前 500 字匹配）", "schema": { "type": "string" } },
                     param("region", "地区代码：全国、所在省市，以及示范区内的示范区条目"),
@@ -471,7 +471,11 @@ async fn openapi() -> Json<Value> {
                             "id": { "type": "string" }, "source_id": { "type": ["string", "null"] }, "question": { "type": "string" }, "answer": { "type": "string" },
                             "score": { "type": "number", "minimum": 0, "maximum": 1 },
                             "references": { "type": "array", "items": { "type": "object", "required": ["title", "regulation_id"], "properties": {
-                                "title": { "type": "string" }, "regulation_id": { "type": ["string", "null"] } } } } } } } } } } } },
+                                "title": { "type": "string" }, "regulation_id": { "type": ["string", "null"] } } } } } } },
+                        "summary": { "type": ["object", "null"], "required": ["text", "cites"], "properties": {
+                            "text": { "type": "string", "description": "纯文本，至多 600 字，引用写作 [n]" },
+                            "cites": { "type": "array", "items": { "type": "object", "required": ["n", "id", "source_id"], "properties": {
+                                "n": { "type": "integer", "minimum": 1 }, "id": { "type": "string" }, "source_id": { "type": ["string", "null"] } } } } } } } } } } },
                     "400": { "description": "参数错误（q 为空、未知的地区代码或分类）", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } } } } },
             "/api/v1/courses": { "get": {
                 "summary": "绿色课堂：培训课程", "operationId": "listCourses",

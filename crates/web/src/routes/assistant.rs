@@ -147,10 +147,123 @@ impl ShownAnswer {
     }
 }
 
+/// A citation in a summary: `[n]` is the n-th answer shown.
+#[derive(Debug, Clone)]
+pub struct Cite {
+    pub n: usize,
+    pub entry_id: i64,
+    pub source_id: Option<String>,
+    /// `faq-1001`, or `条目 12` for an entry without a source id.
+    pub label: String,
+}
+
+/// A piece of a summary's paragraph: text, or a citation linked to its entry.
+#[derive(Debug, Clone)]
+pub struct SummaryPart {
+    pub text: String,
+    pub cite: Option<Cite>,
+}
+
+/// The optional generated summary (see `qa_generate`), ready for the page and the API.
+#[derive(Debug, Clone)]
+pub struct ShownSummary {
+    pub text: String,
+    pub paragraphs: Vec<Vec<SummaryPart>>,
+    /// The cited entries, in the order of their first citation.
+    pub cites: Vec<Cite>,
+}
+
+impl ShownSummary {
+    fn new(summary: &crate::qa_generate::Summary, answers: &[ShownAnswer]) -> Option<ShownSummary> {
+        use crate::qa_generate::Segment;
+        let cite = |index: usize| {
+            answers.get(index).map(|a| Cite {
+                n: index + 1,
+                entry_id: a.entry.id,
+                source_id: a.entry.source_id.clone(),
+                label: a.source_label(),
+            })
+        };
+        let cites = summary
+            .cited
+            .iter()
+            .map(|&i| cite(i))
+            .collect::<Option<Vec<_>>>()?;
+        let paragraphs = summary
+            .paragraphs()
+            .into_iter()
+            .map(|segments| {
+                segments
+                    .into_iter()
+                    .map(|segment| match segment {
+                        Segment::Text(text) => Some(SummaryPart { text, cite: None }),
+                        Segment::Cite(i) => cite(i).map(|c| SummaryPart {
+                            text: format!("[{}]", c.n),
+                            cite: Some(c),
+                        }),
+                    })
+                    .collect::<Option<Vec<_>>>()
+            })
+            .collect::<Option<Vec<_>>>()?;
+        Some(ShownSummary {
+            text: summary.text.clone(),
+            paragraphs,
+            cites,
+        })
+    }
+
+    fn json(&self) -> Value {
+        json!({
+            "text": self.text,
+            "cites": self.cites.iter().map(|c| json!({
+                "n": c.n,
+                "id": c.entry_id.to_string(),
+                "source_id": c.source_id,
+            })).collect::<Vec<_>>(),
+        })
+    }
+}
+
+/// The generated summary of a confident answer, when `qa_generate` is configured and
+/// the endpoint gives a reply that passes the checks; otherwise `None` (logged).
+async fn summarise(
+    state: &AppState,
+    question: &str,
+    answers: &[ShownAnswer],
+) -> Option<ShownSummary> {
+    let config = state.config.qa_generate.as_ref()?;
+    if answers.is_empty() {
+        return None;
+    }
+    let sources: Vec<crate::qa_generate::Source<'_>> = answers
+        .iter()
+        .take(crate::qa_generate::MAX_ENTRIES)
+        .map(|a| crate::qa_generate::Source {
+            question: &a.entry.question,
+            answer: &a.entry.answer,
+        })
+        .collect();
+    match crate::qa_generate::summarise(state.qa.generate_client(), config, question, &sources)
+        .await
+    {
+        Ok(summary) => ShownSummary::new(&summary, answers),
+        Err(error) => {
+            tracing::warn!(
+                %error,
+                endpoint = %greenbridge_store::redact_url(&config.url),
+                "qa_generate: no summary, showing the plain answer"
+            );
+            None
+        }
+    }
+}
+
 /// What the engine made of a question.
 pub struct Answered {
     pub confident: bool,
     pub answers: Vec<ShownAnswer>,
+    /// The generated summary of a confident answer (off unless configured).
+    pub summary: Option<ShownSummary>,
     /// Index of the first answer in the engine (for 猜你想问).
     pub first_index: Option<usize>,
     pub engine: Arc<Engine>,
@@ -203,10 +316,18 @@ pub async fn answer(state: &AppState, ask: &Ask, account_id: Option<i64>) -> App
             )
             .await?;
     }
+    // Only a confident answer is rephrased: the closest entries of a declined
+    // question are offered as questions, not as an answer.
+    let summary = if asked.confident {
+        summarise(state, &ask.q, &answers).await
+    } else {
+        None
+    };
     Ok(Answered {
         confident: asked.confident,
         first_index: asked.hits.first().map(|h| h.index),
         answers,
+        summary,
         engine,
     })
 }
@@ -233,6 +354,7 @@ pub async fn api_ask(
     Ok(Json(json!({
         "confident": answered.confident,
         "answers": answered.answers.iter().map(ShownAnswer::json).collect::<Vec<_>>(),
+        "summary": answered.summary.as_ref().map(ShownSummary::json),
     })))
 }
 
@@ -255,6 +377,7 @@ struct AssistantPage {
     asked: bool,
     confident: bool,
     answers: Vec<ShownAnswer>,
+    summary: Option<ShownSummary>,
     related: Vec<(i64, String)>,
     popular: Vec<(i64, String, i64)>,
     pointers: Vec<Pointer>,
@@ -284,6 +407,7 @@ pub async fn page(
         asked: false,
         confident: false,
         answers: Vec::new(),
+        summary: None,
         related: Vec::new(),
         popular: Vec::new(),
         pointers: Vec::new(),
@@ -342,6 +466,7 @@ pub async fn page(
                 view.pointers = pointers(&state, &text).await?;
             }
             view.answers = answered.answers;
+            view.summary = answered.summary;
             engine = Some(answered.engine);
         }
     }

@@ -27,6 +27,7 @@ mod hall;
 mod jobs;
 mod notifications;
 mod qa;
+mod qa_generate;
 mod regulations;
 mod reviews;
 mod search;

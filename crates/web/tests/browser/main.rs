@@ -6,6 +6,7 @@
 //! `GREENBRIDGE_REQUIRE_BROWSER=1` (as `scripts/test.sh` sets), which makes that a failure.
 //! Screenshots go to `test-artifacts/screenshots/` at the workspace root.
 
+mod assistant;
 mod hall;
 mod regulations;
 mod supplier_imports;
