@@ -271,13 +271,7 @@ fn main() {
             if q.expected.is_empty() {
                 continue;
             }
-            let rest: Vec<Entry> = entries
-                .iter()
-                .filter(|e| !e.source_id.as_ref().is_some_and(|s| q.expected.contains(s)))
-                .cloned()
-                .collect();
-            let eng = Engine::with_params(rest, engine_params.clone());
-            if let Some((_, f)) = eng.rank(&q.question, &Filters::default()).first() {
+            if let Some(f) = first_without_its_entries(&entries, &engine_params, q) {
                 let v: Vec<String> = f.vector().iter().map(|x| format!("{x:.4}")).collect();
                 out += &format!("{}\tloo\t{}\t{}\n", half, v.join(","), q.question);
             }
@@ -336,13 +330,7 @@ fn main() {
         .unwrap_or(0.0);
     if looq_weight > 0.0 {
         for q in train.iter().filter(|q| !q.expected.is_empty()) {
-            let rest: Vec<Entry> = entries
-                .iter()
-                .filter(|e| !e.source_id.as_ref().is_some_and(|s| q.expected.contains(s)))
-                .cloned()
-                .collect();
-            let eng = Engine::with_params(rest, engine_params.clone());
-            if let Some((_, f)) = eng.rank(&q.question, &Filters::default()).first() {
+            if let Some(f) = first_without_its_entries(&entries, &engine_params, q) {
                 xs.push(f.vector());
                 ys.push(0.0);
                 ws.push(looq_weight);
@@ -572,4 +560,23 @@ fn probe_params(params: &Params, raw: [f64; FEATURES + 1]) -> Params {
     let mut p = params.clone();
     p.confidence = raw;
     p
+}
+
+/// The match features of the first entry for `q` when the base lacks the
+/// entries that answer it: a realistic question the base cannot answer.
+fn first_without_its_entries(
+    entries: &[Entry],
+    params: &Params,
+    q: &EvalQuestion,
+) -> Option<greenbridge_qa::MatchFeatures> {
+    let rest: Vec<Entry> = entries
+        .iter()
+        .filter(|e| !e.source_id.as_ref().is_some_and(|s| q.expected.contains(s)))
+        .cloned()
+        .collect();
+    let engine = Engine::with_params(rest, params.clone());
+    engine
+        .rank(&q.question, &Filters::default())
+        .first()
+        .map(|(_, f)| *f)
 }

@@ -675,12 +675,8 @@ async fn sample_site() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize
     let app = axum::Router::new()
         .route("/list", axum::routing::get(list))
         .route("/notices/{file}", axum::routing::get(page));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    (address, hits)
+    let (address, _) = crate::support::serve_router(app).await;
+    (format!("http://{address}"), hits)
 }
 
 #[tokio::test]

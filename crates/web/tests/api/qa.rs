@@ -112,10 +112,14 @@ async fn the_api_answers_with_the_contract_shape() {
         assert!(r["title"].is_string());
         assert!(r.get("regulation_id").is_some(), "{r}");
     }
-    // The keys are exactly those of the contract.
-    let mut keys: Vec<&str> = first
+    assert_answer_keys(first);
+}
+
+/// The keys of one answer of `/api/v1/qa/ask` are exactly those of the contract.
+pub(crate) fn assert_answer_keys(answer: &Value) {
+    let mut keys: Vec<&str> = answer
         .as_object()
-        .unwrap()
+        .expect("an answer object")
         .keys()
         .map(String::as_str)
         .collect();
@@ -129,7 +133,8 @@ async fn the_api_answers_with_the_contract_shape() {
             "references",
             "score",
             "source_id"
-        ]
+        ],
+        "{answer}"
     );
 }
 

@@ -58,13 +58,7 @@ impl Fake {
         let router = axum::Router::new()
             .route("/v1/chat/completions", axum::routing::post(completions))
             .with_state(fake.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind the fake endpoint");
-        let address = listener.local_addr().expect("its address");
-        tokio::spawn(async move {
-            axum::serve(listener, router).await.expect("fake endpoint");
-        });
+        let (address, _) = crate::support::serve_router(router).await;
         (fake, address)
     }
 
@@ -157,24 +151,7 @@ fn assert_contract(body: &Value) {
     top.sort_unstable();
     assert_eq!(top, ["answers", "confident", "summary"], "{body}");
     for answer in body["answers"].as_array().expect("answers") {
-        let mut keys: Vec<&str> = answer
-            .as_object()
-            .unwrap()
-            .keys()
-            .map(String::as_str)
-            .collect();
-        keys.sort_unstable();
-        assert_eq!(
-            keys,
-            [
-                "answer",
-                "id",
-                "question",
-                "references",
-                "score",
-                "source_id"
-            ]
-        );
+        crate::qa::assert_answer_keys(answer);
     }
 }
 

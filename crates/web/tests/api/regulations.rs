@@ -814,12 +814,8 @@ async fn feed_server() -> (String, tokio::task::JoinHandle<()>) {
         "/feed.xml",
         axum::routing::get(|| async { ([("content-type", "application/atom+xml")], ATOM) }),
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = format!("http://{}", listener.local_addr().unwrap());
-    let handle = tokio::spawn(async move {
-        let _ = axum::serve(listener, router).await;
-    });
-    (address, handle)
+    let (address, handle) = crate::support::serve_router(router).await;
+    (format!("http://{address}"), handle)
 }
 
 #[tokio::test]

@@ -26,14 +26,7 @@ async fn fake_endpoint() -> SocketAddr {
             }))
         }),
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind the fake endpoint");
-    let address = listener.local_addr().expect("its address");
-    tokio::spawn(async move {
-        axum::serve(listener, router).await.expect("fake endpoint");
-    });
-    address
+    crate::support::serve_router(router).await.0
 }
 
 /// Waits until `count` turns are in the conversation.

@@ -168,6 +168,24 @@ fn init_tracing() {
 }
 
 /// A client like [`TestApp::client`] with its own, empty cookie jar (a second visitor).
+/// Serves `router` on a free loopback port for the rest of the test (a fake
+/// outside service: a feed, a tender site, a model endpoint) and gives its
+/// address (`127.0.0.1:PORT`) and the server's task.
+pub async fn serve_router(
+    router: axum::Router,
+) -> (std::net::SocketAddr, tokio::task::JoinHandle<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("cannot bind a local port");
+    let address = listener.local_addr().expect("local address");
+    let handle = tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, router).await {
+            eprintln!("fake service stopped: {e}");
+        }
+    });
+    (address, handle)
+}
+
 pub fn new_client(cookies: Arc<reqwest::cookie::Jar>) -> reqwest::Client {
     reqwest::Client::builder()
         .cookie_provider(cookies)
