@@ -20,7 +20,7 @@ use std::collections::BTreeSet;
 
 pub static ORGANISATIONS: CollectionSpec = CollectionSpec {
     name: greenbridge_store::collections::ORGANISATIONS,
-    version: 2,
+    version: 3,
     text_fields: &[
         TextField {
             name: "name",
@@ -160,15 +160,55 @@ pub fn is_valid_on(q: &DirectoryQualification, today: i64) -> bool {
     started && last_valid_day(q).is_some_and(|to| to >= today)
 }
 
-/// A sortable number from the first characters of a name (code point order).
+/// A sortable number for a name in the order Chinese lists are read in, as a
+/// spreadsheet in a Chinese locale sorts them: digits and Latin letters first,
+/// then Han characters by their common pinyin reading and tone (安徽 < 北京 <
+/// 上海 < 浙江), then anything else. The first five characters count, twelve
+/// bits each; names alike in those keep the index's order.
 pub fn name_key(name: &str) -> i64 {
     let mut key: i64 = 0;
     let mut chars = name.trim().chars();
-    for _ in 0..3 {
-        let c = chars.next().map_or(0, |c| c as i64 & 0x1F_FFFF);
-        key = (key << 21) | c;
+    for _ in 0..5 {
+        let rank = chars.next().map_or(0, char_rank);
+        key = (key << 12) | rank;
     }
     key
+}
+
+/// 0 is the end of the name; ASCII letters and digits 48–122; Han characters
+/// from 128 by reading; anything else last.
+fn char_rank(c: char) -> i64 {
+    const LAST: i64 = (1 << 12) - 1;
+    if c.is_ascii_alphanumeric() {
+        return i64::from(c.to_ascii_lowercase() as u8);
+    }
+    use pinyin::ToPinyin;
+    match c.to_pinyin() {
+        Some(reading) => reading_ranks()
+            .get(reading.with_tone_num_end())
+            .map_or(LAST, |rank| (128 + rank).min(LAST - 1)),
+        None => LAST,
+    }
+}
+
+/// Every reading (with its tone: `shang4`) of the common Han characters, in
+/// alphabetical order, numbered.
+fn reading_ranks() -> &'static std::collections::HashMap<&'static str, i64> {
+    use pinyin::ToPinyin;
+    static RANKS: std::sync::OnceLock<std::collections::HashMap<&'static str, i64>> =
+        std::sync::OnceLock::new();
+    RANKS.get_or_init(|| {
+        let mut readings: Vec<&'static str> = ('\u{3400}'..='\u{9FFF}')
+            .filter_map(|c| c.to_pinyin().map(|p| p.with_tone_num_end()))
+            .collect();
+        readings.sort_unstable();
+        readings.dedup();
+        readings
+            .into_iter()
+            .enumerate()
+            .map(|(i, r)| (r, i as i64))
+            .collect()
+    })
 }
 
 /// The words a licence's HW lines add to the `waste` field.
@@ -381,5 +421,35 @@ mod tests {
     fn name_keys_follow_the_first_characters() {
         assert!(name_key("上海A") < name_key("上海B"));
         assert!(name_key("甲") < name_key("甲乙"));
+    }
+
+    #[test]
+    fn names_sort_by_pinyin_with_digits_and_letters_first() {
+        let mut names = vec![
+            "浙江绿源环保",
+            "上海青浦环境",
+            "北京环科",
+            "安徽皖北",
+            "嘉善清源",
+            "3M中国",
+            "ABC检测",
+        ];
+        names.sort_by_key(|n| name_key(n));
+        assert_eq!(
+            names,
+            [
+                "3M中国",
+                "ABC检测",
+                "安徽皖北",
+                "北京环科",
+                "嘉善清源",
+                "上海青浦环境",
+                "浙江绿源环保"
+            ]
+        );
+        // The reading decides, not the code point: 苏 (su) before 吴 (wu) although
+        // U+82CF > U+5434.
+        assert!(name_key("苏州") < name_key("吴江"));
+        assert!(reading_ranks().len() < 4000, "twelve bits per character");
     }
 }
