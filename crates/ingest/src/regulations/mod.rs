@@ -414,6 +414,16 @@ pub async fn write_parsed(
             Upserted::Unchanged(_) => report.unchanged += 1,
         }
     }
+    if !options.dry_run {
+        let today = shanghai_date_from_unix(options.now)
+            .ok_or_else(|| IngestError::Options("the import time is out of range".into()))?;
+        // A file may still call a document 现行有效 that a document in force has
+        // replaced; the status job would mark it 已废止 again only on its next run.
+        // Running it now keeps the list and the index right from the start.
+        store
+            .refresh_regulation_statuses(today, options.now)
+            .await?;
+    }
     Ok(report)
 }
 

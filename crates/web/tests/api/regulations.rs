@@ -409,6 +409,31 @@ async fn a_replaced_law_names_the_code_that_replaced_it_at_its_top() {
 }
 
 #[tokio::test]
+async fn a_file_that_still_calls_a_replaced_law_in_force_does_not_undo_the_repeal() {
+    let app = spawn_app().await;
+    import_sample(&app).await;
+    let line = std::fs::read_to_string(sample_path())
+        .expect("the sample")
+        .lines()
+        .find(|l| l.contains("\"reg-0001\""))
+        .expect("reg-0001")
+        .replace("\"已废止\"", "\"现行有效\"");
+    assert!(line.contains("现行有效"));
+    import_lines(&app, &[line]).await;
+    let visitor = Visitor::new(&app);
+    let all = api(&visitor, "q=环境保护法&status=all").await;
+    let item = all["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["source_id"] == "reg-0001")
+        .expect("reg-0001 listed");
+    assert_eq!(item["status"], "已废止", "{item}");
+    let current = api(&visitor, "q=环境保护法").await;
+    assert!(!source_ids(&current).contains(&"reg-0001".to_string()));
+}
+
+#[tokio::test]
 async fn a_document_not_yet_in_force_comes_into_force_on_its_effective_date() {
     let app = spawn_app().await;
     import_sample(&app).await;
