@@ -719,13 +719,35 @@ impl Store {
         .await?)
     }
 
-    /// Counts one view of a lesson (a visit of its player page).
-    pub async fn count_lesson_view(&self, lesson_id: i64) -> Result<()> {
-        sqlx::query("UPDATE course_lessons SET view_count = view_count + 1 WHERE id = $1")
-            .bind(lesson_id)
-            .execute(&self.pool)
+    /// Counts a view of a lesson by `viewer` (see migration 0012) on `day`
+    /// ('YYYY-MM-DD'), once per viewer and day: a reload or a second visit the same
+    /// day is not counted. Returns whether it was counted. Past days' marks are
+    /// dropped on the way.
+    pub async fn count_lesson_view(&self, lesson_id: i64, viewer: &str, day: &str) -> Result<bool> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM lesson_views WHERE day < $1")
+            .bind(day)
+            .execute(&mut *tx)
             .await?;
-        Ok(())
+        let inserted = sqlx::query(
+            "INSERT INTO lesson_views (lesson_id, viewer, day) VALUES ($1, $2, $3) \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(lesson_id)
+        .bind(viewer)
+        .bind(day)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            > 0;
+        if inserted {
+            sqlx::query("UPDATE course_lessons SET view_count = view_count + 1 WHERE id = $1")
+                .bind(lesson_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(inserted)
     }
 
     /// Keeps where `account_id` is in a lesson; `done` marks it learnt (and a lesson

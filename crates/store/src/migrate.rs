@@ -61,6 +61,11 @@ const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0011_supplier_directory.sql"),
     },
     Migration {
+        version: 12,
+        name: "lesson_views",
+        sql: include_str!("../migrations/0012_lesson_views.sql"),
+    },
+    Migration {
         version: 7,
         name: "demand_hall",
         sql: include_str!("../migrations/0007_demand_hall.sql"),

@@ -596,6 +596,21 @@ pub struct LessonQuery {
     done: Option<String>,
 }
 
+/// Who counts as one viewer of a lesson: the signed-in account, or else the
+/// browser by a hash of its CSRF cookie token (stable while the cookie lives; the
+/// token itself is never stored).
+fn viewer_key(ctx: &Ctx) -> String {
+    use sha2::{Digest, Sha256};
+    match &ctx.viewer {
+        Some(viewer) => format!("a:{}", viewer.account.id),
+        None => {
+            let digest = Sha256::digest(ctx.csrf_token.as_bytes());
+            let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+            format!("v:{hex}")
+        }
+    }
+}
+
 pub async fn lesson_page(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -605,7 +620,11 @@ pub async fn lesson_page(
     ensure_enabled(&state, Module::Classroom).await?;
     let lesson = state.store.lesson(id).await?;
     let course = state.store.course(lesson.course_id).await?;
-    state.store.count_lesson_view(id).await?;
+    let today = greenbridge_domain::time::format_date(state.clock.today());
+    state
+        .store
+        .count_lesson_view(id, &viewer_key(&ctx), &today)
+        .await?;
     let siblings = state.store.lessons(course.id).await?;
     let at = siblings.iter().position(|l| l.id == id);
     let previous = at
