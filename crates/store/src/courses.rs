@@ -689,6 +689,117 @@ impl Store {
         Ok(id)
     }
 
+    /// Removes a lesson (with its learners' progress and view marks), closes the gap
+    /// in the course's order and changes the course's search document. Returns the
+    /// lesson's course and the ids of the files only this lesson used, whose rows
+    /// and bytes the caller removes (the demo's sample video is shared by many
+    /// lessons and stays while any uses it); `None` when there is no such lesson.
+    pub async fn delete_lesson(&self, lesson_id: i64, now: i64) -> Result<Option<(i64, Vec<i64>)>> {
+        let mut tx = self.pool.begin().await?;
+        // The course, then the video, courseware, poster and captions file ids.
+        type LessonFiles = (i64, Option<i64>, Option<i64>, Option<i64>, Option<i64>);
+        let row: Option<LessonFiles> = sqlx::query_as(
+            "SELECT course_id, video_file_id, courseware_file_id, poster_file_id, \
+                 captions_file_id FROM course_lessons WHERE id = $1",
+        )
+        .bind(lesson_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some((course_id, video, courseware, poster, captions)) = row else {
+            return Ok(None);
+        };
+        sqlx::query("DELETE FROM course_lessons WHERE id = $1")
+            .bind(lesson_id)
+            .execute(&mut *tx)
+            .await?;
+        let remaining: Vec<i64> = sqlx::query_scalar(
+            "SELECT id FROM course_lessons WHERE course_id = $1 ORDER BY position, id",
+        )
+        .bind(course_id)
+        .fetch_all(&mut *tx)
+        .await?;
+        for (k, id) in remaining.iter().enumerate() {
+            sqlx::query("UPDATE course_lessons SET position = $1 WHERE id = $2")
+                .bind(k as i64 + 1)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let mut unused = Vec::new();
+        for file in [video, courseware, poster, captions].into_iter().flatten() {
+            let users: i64 = sqlx::query_scalar(
+                "SELECT CAST(COUNT(*) AS BIGINT) FROM course_lessons WHERE video_file_id = $1 \
+                 OR courseware_file_id = $1 OR poster_file_id = $1 OR captions_file_id = $1",
+            )
+            .bind(file)
+            .fetch_one(&mut *tx)
+            .await?;
+            let posters: i64 = sqlx::query_scalar(
+                "SELECT CAST(COUNT(*) AS BIGINT) FROM courses WHERE poster_file_id = $1",
+            )
+            .bind(file)
+            .fetch_one(&mut *tx)
+            .await?;
+            if users + posters == 0 && !unused.contains(&file) {
+                unused.push(file);
+            }
+        }
+        self.touch_course(&mut tx, course_id, now).await?;
+        tx.commit().await?;
+        Ok(Some((course_id, unused)))
+    }
+
+    /// Moves a lesson one place up (`up`) or down in its course; at either end it
+    /// stays. Returns the lesson's course, or `None` when there is no such lesson.
+    pub async fn move_lesson(&self, lesson_id: i64, up: bool, now: i64) -> Result<Option<i64>> {
+        let mut tx = self.pool.begin().await?;
+        let Some(course_id): Option<i64> =
+            sqlx::query_scalar("SELECT course_id FROM course_lessons WHERE id = $1")
+                .bind(lesson_id)
+                .fetch_optional(&mut *tx)
+                .await?
+        else {
+            return Ok(None);
+        };
+        let mut order: Vec<i64> = sqlx::query_scalar(
+            "SELECT id FROM course_lessons WHERE course_id = $1 ORDER BY position, id",
+        )
+        .bind(course_id)
+        .fetch_all(&mut *tx)
+        .await?;
+        let at = order.iter().position(|id| *id == lesson_id).unwrap_or(0);
+        let other = if up { at.checked_sub(1) } else { Some(at + 1) };
+        if let Some(other) = other.filter(|o| *o < order.len()) {
+            order.swap(at, other);
+            for (k, id) in order.iter().enumerate() {
+                sqlx::query("UPDATE course_lessons SET position = $1 WHERE id = $2")
+                    .bind(k as i64 + 1)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            self.touch_course(&mut tx, course_id, now).await?;
+        }
+        tx.commit().await?;
+        Ok(Some(course_id))
+    }
+
+    /// Marks a course changed and queues its search document.
+    async fn touch_course(
+        &self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        course_id: i64,
+        now: i64,
+    ) -> Result<()> {
+        sqlx::query("UPDATE courses SET updated_at = $1 WHERE id = $2")
+            .bind(now)
+            .bind(course_id)
+            .execute(&mut **tx)
+            .await?;
+        crate::outbox::record(tx, COURSES_COLLECTION, &course_id.to_string(), now).await?;
+        Ok(())
+    }
+
     /// Finds the regulation a course's reference names (标准政策, migration 8): by its
     /// data-file id, by its exact title, by the title with 中华人民共和国 in front (a
     /// law cited by its short name), or by a title that starts with it (名录 cited

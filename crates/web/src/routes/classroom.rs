@@ -1223,6 +1223,10 @@ async fn render_manage_course(
 #[derive(Deserialize, Default)]
 pub struct ManageCourseQuery {
     added: Option<i64>,
+    /// The title of a lesson just deleted.
+    deleted: Option<String>,
+    /// A lesson just moved.
+    moved: Option<i64>,
 }
 
 pub async fn manage_course(
@@ -1233,15 +1237,32 @@ pub async fn manage_course(
 ) -> AppResult<Html<String>> {
     auth.require(Permission::ManageCourses)?;
     ensure_enabled(&state, Module::Classroom).await?;
-    let notice = match query.added {
-        Some(lesson_id) => state
-            .store
-            .lesson(lesson_id)
+    let lesson_of_course = |lesson_id: i64| {
+        let state = state.clone();
+        async move {
+            state
+                .store
+                .lesson(lesson_id)
+                .await
+                .ok()
+                .filter(|l| l.course_id == id)
+        }
+    };
+    let notice = if let Some(lesson_id) = query.added {
+        lesson_of_course(lesson_id)
             .await
-            .ok()
-            .filter(|l| l.course_id == id)
-            .map(|l| format!("已添加课时“{}”。", l.title)),
-        None => None,
+            .map(|l| format!("已添加课时“{}”。", l.title))
+    } else if let Some(lesson_id) = query.moved {
+        lesson_of_course(lesson_id)
+            .await
+            .map(|l| format!("已将课时“{}”移到第 {} 位。", l.title, l.position))
+    } else {
+        query.deleted.map(|title| {
+            format!(
+                "已删除课时“{}”。",
+                title.chars().take(200).collect::<String>()
+            )
+        })
     };
     Ok(Html(
         render_manage_course(&state, &auth.1, id, LessonFields::default(), None, notice).await?,
@@ -1472,6 +1493,113 @@ pub async fn upload_lesson(
         "/classroom/manage/courses/{course_id}?added={lesson_id}"
     ))
     .into_response())
+}
+
+#[derive(Template)]
+#[template(path = "classroom_delete_lesson.html")]
+struct DeleteLessonPage {
+    page: Page,
+    course: Course,
+    lesson: Lesson,
+}
+
+/// `GET /classroom/manage/lessons/{id}/delete`: asks to confirm (a form that
+/// works without JavaScript; nothing is deleted by a link).
+pub async fn confirm_delete_lesson(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    Path(id): Path<i64>,
+) -> AppResult<Html<String>> {
+    auth.require(Permission::ManageCourses)?;
+    ensure_enabled(&state, Module::Classroom).await?;
+    let lesson = state.store.lesson(id).await?;
+    let course = state.store.course(lesson.course_id).await?;
+    let page = Page::new(&state, &auth.1, format!("删除课时 - {}", lesson.title)).await;
+    Ok(Html(
+        DeleteLessonPage {
+            page,
+            course,
+            lesson,
+        }
+        .render()?,
+    ))
+}
+
+/// `POST /classroom/manage/lessons/{id}/delete`: removes the lesson, its learners'
+/// progress and the files no other lesson uses; audited.
+pub async fn delete_lesson(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    Path(id): Path<i64>,
+) -> AppResult<Redirect> {
+    let viewer = auth.require(Permission::ManageCourses)?;
+    ensure_enabled(&state, Module::Classroom).await?;
+    let lesson = state.store.lesson(id).await?;
+    let Some((course_id, unused)) = state.store.delete_lesson(id, state.clock.unix()).await? else {
+        return Err(AppError::NotFound);
+    };
+    let mut removed = Vec::new();
+    for file_id in unused {
+        if let Ok(file) = state.store.file(file_id).await {
+            uploads::discard(&state, &file).await;
+            removed.push(format!("file:{file_id}"));
+        }
+    }
+    audit::record(
+        &state,
+        &auth.1,
+        Actor::account(&viewer.account),
+        "course.lesson.delete",
+        &format!("lesson:{id}"),
+        Outcome::Success,
+        &format!(
+            "course:{course_id}; {}; {}",
+            lesson.title,
+            removed.join(" ")
+        ),
+    )
+    .await?;
+    let title: String = form_urlencoded::byte_serialize(lesson.title.as_bytes()).collect();
+    Ok(Redirect::to(&format!(
+        "/classroom/manage/courses/{course_id}?deleted={title}"
+    )))
+}
+
+#[derive(Deserialize)]
+pub struct MoveForm {
+    direction: String,
+}
+
+/// `POST /classroom/manage/lessons/{id}/move`: `direction` = `up` or `down`; audited.
+pub async fn move_lesson(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    Path(id): Path<i64>,
+    Form(form): Form<MoveForm>,
+) -> AppResult<Redirect> {
+    let viewer = auth.require(Permission::ManageCourses)?;
+    ensure_enabled(&state, Module::Classroom).await?;
+    let up = match form.direction.as_str() {
+        "up" => true,
+        "down" => false,
+        _ => return Err(AppError::bad_request("direction", "方向只能是上移或下移")),
+    };
+    let Some(course_id) = state.store.move_lesson(id, up, state.clock.unix()).await? else {
+        return Err(AppError::NotFound);
+    };
+    audit::record(
+        &state,
+        &auth.1,
+        Actor::account(&viewer.account),
+        "course.lesson.move",
+        &format!("lesson:{id}"),
+        Outcome::Success,
+        &format!("course:{course_id}; {}", form.direction),
+    )
+    .await?;
+    Ok(Redirect::to(&format!(
+        "/classroom/manage/courses/{course_id}?moved={id}"
+    )))
 }
 
 // ---------------------------------------------------------------------------

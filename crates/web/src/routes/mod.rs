@@ -259,6 +259,14 @@ pub fn router() -> Router<AppState> {
             get(classroom::manage_course),
         )
         .route(
+            "/classroom/manage/lessons/{id}/delete",
+            get(classroom::confirm_delete_lesson).post(classroom::delete_lesson),
+        )
+        .route(
+            "/classroom/manage/lessons/{id}/move",
+            post(classroom::move_lesson),
+        )
+        .route(
             "/classroom/manage/courses/{id}/lessons",
             post(classroom::upload_lesson).layer(axum::extract::DefaultBodyLimit::disable()),
         )

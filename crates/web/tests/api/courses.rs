@@ -771,3 +771,121 @@ async fn a_course_links_the_regulations_it_treats_when_they_are_there() {
     let (_, html) = app.get_html(&format!("/classroom/courses/{other}")).await;
     assert!(html.contains("《国家危险废物名录（2025年版）》"), "{html}");
 }
+
+#[tokio::test]
+async fn staff_reorder_and_delete_lessons_and_the_files_only_a_deleted_lesson_used_go_with_it() {
+    let app = spawn_app().await;
+    let (admin, course, first) = course_with_video(&app).await;
+    let second = upload_lesson_ok(
+        &admin,
+        course,
+        &[("title", "转移联单的退回与更正")],
+        vec![("courseware", "更正.pdf", pdf())],
+    )
+    .await;
+    let page = format!("/classroom/manage/courses/{course}");
+    let order = |html: &str| {
+        html.find(&format!("id=\"lesson-{first}\"")) < html.find(&format!("id=\"lesson-{second}\""))
+    };
+    let (_, html) = admin.get_html(&page).await;
+    assert!(order(&html), "the first upload comes first");
+
+    // Moving the second lesson up puts it first, for learners too.
+    let response = admin
+        .post_form(
+            &format!("/classroom/manage/lessons/{second}/move"),
+            &[("direction", "up")],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let (_, html) = admin.get_html(&format!("{page}?moved={second}")).await;
+    assert!(!order(&html), "moved up");
+    assert!(
+        html.contains("已将课时“转移联单的退回与更正”移到第 1 位"),
+        "{html}"
+    );
+    let (_, json) = get_json(&app, &format!("/api/v1/courses/{course}")).await;
+    assert_eq!(json["lessons"][0]["id"], second.to_string());
+    // A bad direction is refused with the field; others may not reorder.
+    let response = admin
+        .post_form(
+            &format!("/classroom/manage/lessons/{second}/move"),
+            &[("direction", "left")],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let visitor = Visitor::new(&app);
+    let refused = |response: reqwest::Response| {
+        let location = response
+            .headers()
+            .get(LOCATION)
+            .map(|v| v.to_str().unwrap_or_default().to_string())
+            .unwrap_or_default();
+        assert!(
+            location.starts_with("/login") || response.status().is_client_error(),
+            "{} {location}",
+            response.status()
+        );
+    };
+    refused(
+        visitor
+            .post_form(
+                &format!("/classroom/manage/lessons/{first}/move"),
+                &[("direction", "up")],
+            )
+            .await,
+    );
+    let (_, json) = get_json(&app, &format!("/api/v1/courses/{course}")).await;
+    assert_eq!(json["lessons"][0]["id"], second.to_string());
+    assert_eq!(audit_count(&app, "course.lesson.move", "success").await, 1);
+
+    // Deleting asks first; then the lesson, its progress and its own files go.
+    let files_before = app.count_rows("files").await;
+    let (status, html) = admin
+        .get_html(&format!("/classroom/manage/lessons/{second}/delete"))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("确定要删除"), "{html}");
+    assert_eq!(app.count_rows("course_lessons").await, 2);
+    refused(
+        visitor
+            .post_form(&format!("/classroom/manage/lessons/{second}/delete"), &[])
+            .await,
+    );
+    assert_eq!(app.count_rows("course_lessons").await, 2);
+    let response = admin
+        .post_form(&format!("/classroom/manage/lessons/{second}/delete"), &[])
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(app.count_rows("course_lessons").await, 1);
+    assert_eq!(app.count_rows("files").await, files_before - 1);
+    assert_eq!(
+        audit_count(&app, "course.lesson.delete", "success").await,
+        1
+    );
+    assert_eq!(
+        app.get(&format!("/classroom/lessons/{second}"))
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    let (_, json) = get_json(&app, &format!("/api/v1/courses/{course}")).await;
+    assert_eq!(json["lessons"].as_array().unwrap().len(), 1);
+    assert_eq!(json["lessons"][0]["id"], first.to_string());
+    // The remaining lesson is first again and still plays.
+    let (_, html) = admin.get_html(&page).await;
+    assert!(
+        html.contains(&format!("<tr id=\"lesson-{first}\"><td>1</td>")),
+        "{html}"
+    );
+    assert_eq!(
+        app.get(&format!("/classroom/lessons/{first}/video"))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    let response = admin
+        .post_form(&format!("/classroom/manage/lessons/{second}/delete"), &[])
+        .await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+}
