@@ -18,18 +18,18 @@ pub enum ReviewKind {
     Claim,
     Profile,
     Demand,
-    FaqAnswer,
     /// 纠错: someone reports wrong data on a profile (subject: supplier_correction).
     Correction,
 }
 
 impl ReviewKind {
-    pub const ALL: [ReviewKind; 6] = [
+    /// Questions the assistant could not answer are not here: association staff
+    /// and experts answer them in the assistant's own queue (`/assistant/queue`).
+    pub const ALL: [ReviewKind; 5] = [
         ReviewKind::Registration,
         ReviewKind::Claim,
         ReviewKind::Profile,
         ReviewKind::Demand,
-        ReviewKind::FaqAnswer,
         ReviewKind::Correction,
     ];
 
@@ -39,7 +39,6 @@ impl ReviewKind {
             ReviewKind::Claim => "claim",
             ReviewKind::Profile => "profile",
             ReviewKind::Demand => "demand",
-            ReviewKind::FaqAnswer => "faq_answer",
             ReviewKind::Correction => "correction",
         }
     }
@@ -50,7 +49,6 @@ impl ReviewKind {
             ReviewKind::Claim => "单位认领",
             ReviewKind::Profile => "机构资料",
             ReviewKind::Demand => "需求发布",
-            ReviewKind::FaqAnswer => "问答解答",
             ReviewKind::Correction => "信息纠错",
         }
     }
@@ -372,7 +370,6 @@ impl Store {
                 )
                 .await?;
             }
-            ReviewKind::FaqAnswer => {}
         }
         tx.commit().await?;
         Ok(item)
