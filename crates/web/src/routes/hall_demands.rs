@@ -238,6 +238,16 @@ pub struct Typed {
     pub contact_phone: String,
     pub contact_email: String,
     pub contact_public: bool,
+    /// Attachments ticked for removal on the edit form.
+    pub remove_files: Vec<i64>,
+}
+
+impl Typed {
+    /// Whether attachment `id` was ticked for removal (the form keeps the tick when
+    /// it is shown again).
+    pub fn removes(&self, id: &i64) -> bool {
+        self.remove_files.contains(id)
+    }
 }
 
 pub struct Choice {
@@ -496,6 +506,11 @@ async fn read_form(
             "contact_phone" => typed.contact_phone = value,
             "contact_email" => typed.contact_email = value,
             "contact_public" => typed.contact_public = !value.is_empty(),
+            "remove_file" => {
+                if let Ok(id) = value.trim().parse::<i64>() {
+                    typed.remove_files.push(id);
+                }
+            }
             _ => {}
         }
     }
@@ -621,6 +636,7 @@ pub async fn edit_form(
         contact_phone: f.contact_phone.clone(),
         contact_email: f.contact_email.clone(),
         contact_public: f.contact_public,
+        remove_files: Vec::new(),
     };
     let files = existing_files(&state, &demand).await;
     let action = format!(
@@ -697,8 +713,11 @@ pub async fn edit(
             .await;
         }
     };
-    // New attachments are added to the old ones (up to the limit).
-    let mut file_ids = demand.file_ids.clone();
+    // Ticked attachments go; new ones are added to the rest (up to the limit).
+    let (removed, mut file_ids): (Vec<i64>, Vec<i64>) = demand
+        .file_ids
+        .iter()
+        .partition(|id| typed.remove_files.contains(id));
     for f in &files {
         if file_ids.len() < MAX_ATTACHMENTS {
             file_ids.push(f.id);
@@ -720,6 +739,17 @@ pub async fn edit(
             state.clock.unix(),
         )
         .await?;
+    for id in &removed {
+        if let Ok(file) = state.store.file(*id).await {
+            uploads::discard(&state, &file).await;
+        }
+    }
+    let detail = if removed.is_empty() {
+        fields.title.clone()
+    } else {
+        let ids: Vec<String> = removed.iter().map(|id| format!("file:{id}")).collect();
+        format!("{}; removed {}", fields.title, ids.join(" "))
+    };
     audit::record(
         &state,
         &auth.1,
@@ -727,7 +757,7 @@ pub async fn edit(
         "demand.edit",
         &format!("demand:{}", demand.id),
         Outcome::Success,
-        &fields.title,
+        &detail,
     )
     .await?;
     Ok(Redirect::to(&format!("/demands/items/{}", demand.id)).into_response())

@@ -510,19 +510,32 @@ async fn a_posted_demand_is_public_only_after_its_province_approves_it() {
         .expect("an attachment link")
         .to_string();
     assert_eq!(app.get(&file_link).await.status(), StatusCode::OK);
-    // Editing sends it back to review.
+    // The edit form offers to remove the attachment.
+    let file_id = file_link.rsplit('/').next().unwrap().to_string();
+    let (_, edit_form) = enterprise.get_html(&format!("{path}/edit")).await;
+    assert!(
+        edit_form.contains(&format!("name=\"remove_file\" value=\"{file_id}\"")),
+        "{edit_form}"
+    );
+    let files_before = app.count_rows("files").await;
+    // Editing sends it back to review; the ticked attachment is removed.
+    let mut fields = demand_fields(
+        "废活性炭年度处置委托（修订）",
+        "每年产生废活性炭约6吨，需委托有资质单位处置。",
+    );
+    fields.push(("remove_file".to_string(), file_id.clone()));
     let edit = enterprise
-        .post_multipart(
-            &format!("{path}/edit"),
-            &demand_fields(
-                "废活性炭年度处置委托（修订）",
-                "每年产生废活性炭约6吨，需委托有资质单位处置。",
-            ),
-            None,
-        )
+        .post_multipart(&format!("{path}/edit"), &fields, None)
         .await;
     assert_eq!(edit.status(), StatusCode::SEE_OTHER);
     assert!(api_demand_titles(&app).await.is_empty());
+    assert_eq!(app.count_rows("files").await, files_before - 1);
+    assert_eq!(
+        enterprise.get(&file_link).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    let (_, own) = enterprise.get_html(&path).await;
+    assert!(!own.contains(&format!("/files/{file_id}")), "{own}");
     // Withdrawing ends it; the audit log has each step.
     let id = path.rsplit('/').next().unwrap();
     let withdrawn = enterprise
