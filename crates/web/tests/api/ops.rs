@@ -102,3 +102,49 @@ async fn metrics_are_open_when_no_token_is_configured() {
     let app = spawn_app().await;
     assert_eq!(app.get("/metrics").await.status(), StatusCode::OK);
 }
+
+/// PostgreSQL runs only: the platform can reach its database over TLS
+/// (`sslmode=require` in the URL). A server without TLS must refuse such a
+/// connection with its own message, not with "built without TLS support".
+#[tokio::test]
+async fn postgres_connections_can_require_tls() {
+    let Ok(admin_url) = std::env::var("TEST_DATABASE_URL") else {
+        return; // the SQLite run: nothing to connect to
+    };
+    let admin_url = admin_url.trim();
+    if admin_url.is_empty() {
+        return;
+    }
+    let plain = greenbridge_store::Store::connect(admin_url)
+        .await
+        .expect("a plain connection");
+    let server_tls: String = sqlx::query_scalar("SHOW ssl")
+        .fetch_one(plain.pool())
+        .await
+        .expect("SHOW ssl");
+    plain.close().await;
+    let separator = if admin_url.contains('?') { '&' } else { '?' };
+    let tls_url = format!("{admin_url}{separator}sslmode=require");
+    match greenbridge_store::Store::connect(&tls_url).await {
+        Ok(store) => {
+            assert_eq!(server_tls, "on");
+            let encrypted: bool =
+                sqlx::query_scalar("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
+                    .fetch_one(store.pool())
+                    .await
+                    .expect("pg_stat_ssl");
+            assert!(encrypted, "the connection is not encrypted");
+            store.close().await;
+        }
+        Err(error) => {
+            assert_eq!(
+                server_tls, "off",
+                "TLS failed on a server that has it: {error}"
+            );
+            assert!(
+                !error.to_string().contains("without TLS support"),
+                "{error}"
+            );
+        }
+    }
+}
