@@ -105,6 +105,11 @@ pub trait FileStore: Send + Sync + 'static {
 
     /// The stored length of the file.
     fn len<'a>(&'a self, key: &'a StorageKey) -> BoxFuture<'a, io::Result<u64>>;
+
+    /// Every stored key last written before `before` (for the sweep of files whose
+    /// database row never came: a crash between storing and recording).
+    fn keys_written_before(&self, before: SystemTime)
+    -> BoxFuture<'_, io::Result<Vec<StorageKey>>>;
 }
 
 /// Files in a directory (`<data>/files`), one per key, in sub-directories by the
@@ -231,6 +236,46 @@ impl FileStore for LocalFileStore {
 
     fn len<'a>(&'a self, key: &'a StorageKey) -> BoxFuture<'a, io::Result<u64>> {
         Box::pin(async move { Ok(tokio::fs::metadata(self.path(key)).await?.len()) })
+    }
+
+    fn keys_written_before(
+        &self,
+        before: SystemTime,
+    ) -> BoxFuture<'_, io::Result<Vec<StorageKey>>> {
+        let root = self.root.clone();
+        Box::pin(async move {
+            tokio::task::spawn_blocking(move || {
+                let mut keys = Vec::new();
+                let mut pending = vec![(root.clone(), String::new())];
+                while let Some((dir, prefix)) = pending.pop() {
+                    for entry in std::fs::read_dir(&dir)? {
+                        let entry = entry?;
+                        let name = entry.file_name().to_string_lossy().into_owned();
+                        let kind = entry.file_type()?;
+                        let key = if prefix.is_empty() {
+                            name.clone()
+                        } else {
+                            format!("{prefix}/{name}")
+                        };
+                        if kind.is_dir() {
+                            // `.tmp` holds writes in progress (cleaned at start).
+                            if name != ".tmp" {
+                                pending.push((entry.path(), key));
+                            }
+                        } else if kind.is_file()
+                            && entry.metadata()?.modified()? < before
+                            && let Ok(key) = StorageKey::parse(&key)
+                        {
+                            keys.push(key);
+                        }
+                    }
+                }
+                keys.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+                Ok(keys)
+            })
+            .await
+            .map_err(io::Error::other)?
+        })
     }
 }
 

@@ -176,6 +176,15 @@ impl Store {
         Ok(())
     }
 
+    /// Whether a row records the file stored under `storage_key`.
+    pub async fn file_recorded(&self, storage_key: &str) -> Result<bool> {
+        let found: Option<i64> = sqlx::query_scalar("SELECT id FROM files WHERE storage_key = $1")
+            .bind(storage_key)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(found.is_some())
+    }
+
     /// Removes a file's row (the caller removes its bytes from the file store).
     pub async fn delete_file(&self, id: i64) -> Result<()> {
         sqlx::query("DELETE FROM files WHERE id = $1")

@@ -13,6 +13,9 @@ pub const JOBS_PURGE: &str = "jobs.purge";
 /// Deletes search-outbox rows older than 7 days; an instance that was down longer
 /// rebuilds its indexes when it starts (it sees that rows it never applied are gone).
 pub const SEARCH_OUTBOX_PURGE: &str = "search_outbox.purge";
+/// Deletes stored files that no database row records and that are older than a day:
+/// what a crash between storing an upload and recording it leaves behind.
+pub const FILES_SWEEP: &str = "files.sweep";
 /// Rebuilds the search indexes of every instance from the database; the instance that
 /// runs the job reports its own rebuild's progress on the job's page.
 pub const SEARCH_REINDEX: &str = "search.reindex";
@@ -21,6 +24,9 @@ const LOGIN_FAILURES_KEPT_SECS: i64 = 86_400;
 const FINISHED_JOBS_KEPT_SECS: i64 = 7 * 86_400;
 const DEAD_JOBS_KEPT_SECS: i64 = 30 * 86_400;
 const SEARCH_OUTBOX_KEPT_SECS: i64 = 7 * 86_400;
+/// An upload is stored, then recorded at once; a day leaves any write in progress
+/// (on any instance sharing the store) well alone.
+const UNRECORDED_FILE_GRACE: std::time::Duration = std::time::Duration::from_secs(86_400);
 
 /// Every kind the platform handles.
 pub fn registry() -> JobRegistry {
@@ -30,6 +36,7 @@ pub fn registry() -> JobRegistry {
         .register(LOGIN_FAILURES_PURGE, purge_login_failures)
         .register(JOBS_PURGE, purge_jobs)
         .register(SEARCH_OUTBOX_PURGE, purge_search_outbox)
+        .register(FILES_SWEEP, sweep_files)
         .register(SEARCH_REINDEX, reindex_search)
         .register_typed(crate::notify::EMAIL_JOB, crate::notify::email_job)
         .register(crate::notify::DIGEST_JOB, crate::notify::digest_job)
@@ -85,6 +92,13 @@ pub fn schedules() -> Vec<Schedule> {
                 minute: 30,
             },
         },
+        Schedule {
+            kind: FILES_SWEEP,
+            every: Period::DailyAt {
+                hour: 3,
+                minute: 40,
+            },
+        },
         crate::notify::DIGEST_SCHEDULE,
         crate::notify::SWEEP_SCHEDULE,
         // 标准政策: statuses follow the dates (尚未生效 → 现行有效 on the effective day;
@@ -119,6 +133,31 @@ async fn purge_search_outbox(ctx: JobContext) -> JobResult {
         .purge_outbox_before(now - SEARCH_OUTBOX_KEPT_SECS)
         .await?;
     tracing::info!(deleted, "old search-outbox rows purged");
+    Ok(())
+}
+
+async fn sweep_files(ctx: JobContext) -> JobResult {
+    let state = &ctx.state;
+    // The file store's times are the machine's, not the platform clock's.
+    let before = std::time::SystemTime::now() - UNRECORDED_FILE_GRACE;
+    let keys = state
+        .files
+        .keys_written_before(before)
+        .await
+        .map_err(super::JobError::retry)?;
+    let mut deleted = 0;
+    for key in keys {
+        if !state.store.file_recorded(key.as_str()).await? {
+            state
+                .files
+                .delete(&key)
+                .await
+                .map_err(super::JobError::retry)?;
+            tracing::warn!(key = %key, "deleted a stored file no row records");
+            deleted += 1;
+        }
+    }
+    tracing::info!(deleted, "unrecorded files swept");
     Ok(())
 }
 

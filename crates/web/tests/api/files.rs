@@ -447,3 +447,66 @@ async fn a_licence_is_served_to_its_province_with_ranges_and_answers_404_to_anot
     );
     assert_eq!(admin.visitor.get(&path).await.status(), StatusCode::OK);
 }
+
+/// Stores `key` straight in the app's file store, written `age` ago.
+async fn store_file(app: &TestApp, key: &str, age: std::time::Duration) {
+    let key = greenbridge_store::blob::StorageKey::parse(key).expect("a key");
+    let body: greenbridge_store::blob::ByteStream<'static> = Box::pin(futures_util::stream::iter(
+        vec![Ok(bytes::Bytes::from_static(b"%PDF-1.4 left over"))],
+    ));
+    app.state.files.put(&key, body).await.expect("stored");
+    let mut path = app.data_dir.path().join("files");
+    path.extend(key.as_str().split('/'));
+    let file = std::fs::File::options()
+        .write(true)
+        .open(&path)
+        .expect("the stored file");
+    file.set_modified(std::time::SystemTime::now() - age)
+        .expect("set its time");
+}
+
+#[tokio::test]
+async fn the_sweep_deletes_old_files_no_row_records_and_nothing_else() {
+    use greenbridge_web::jobs::{self, platform};
+    let app = spawn_app().await;
+    let day = std::time::Duration::from_secs(86_400);
+    // Recorded and old; unrecorded and old (a crash after storing); unrecorded and
+    // fresh (an upload being recorded right now).
+    store_file(&app, "sweep-test/recorded", 2 * day).await;
+    store_file(&app, "sweep-test/orphan", 2 * day).await;
+    store_file(&app, "sweep-test/fresh", std::time::Duration::from_secs(60)).await;
+    app.store
+        .insert_file(
+            &greenbridge_store::NewFile {
+                storage_key: "sweep-test/recorded",
+                kind: greenbridge_domain::file_kind::FileKind::Pdf,
+                size: 18,
+                sha256: "0",
+                original_name: "kept.pdf",
+                owner_account_id: None,
+            },
+            app.state.clock.unix(),
+        )
+        .await
+        .expect("the row");
+    app.store
+        .enqueue_job(&greenbridge_store::NewJob::new(
+            platform::FILES_SWEEP,
+            serde_json::json!({}),
+            app.state.clock.unix(),
+        ))
+        .await
+        .expect("enqueue");
+    assert!(jobs::drain(&app.state, &platform::registry()).await >= 1);
+    let exists = |name: &str| {
+        app.data_dir
+            .path()
+            .join("files")
+            .join("sweep-test")
+            .join(name)
+            .exists()
+    };
+    assert!(exists("recorded"));
+    assert!(!exists("orphan"));
+    assert!(exists("fresh"));
+}
