@@ -149,6 +149,17 @@ pub struct Lesson {
     pub created_at: i64,
 }
 
+/// The texts of a lesson, as staff edit them.
+#[derive(Debug, Clone, Copy)]
+pub struct LessonText<'a> {
+    pub title: &'a str,
+    pub description: &'a str,
+    /// Empty: the course's speaker.
+    pub speaker: &'a str,
+    pub duration_seconds: i64,
+    pub transcript: &'a str,
+}
+
 /// A lesson to add to a course (at the end).
 #[derive(Debug, Clone, Default)]
 pub struct NewLesson<'a> {
@@ -747,6 +758,36 @@ impl Store {
         self.touch_course(&mut tx, course_id, now).await?;
         tx.commit().await?;
         Ok(Some((course_id, unused)))
+    }
+
+    /// Replaces a lesson's texts (its files stay). Returns the lesson's course, or
+    /// `None` when there is no such lesson; the course's search document changes.
+    pub async fn update_lesson_text(
+        &self,
+        lesson_id: i64,
+        text: &LessonText<'_>,
+        now: i64,
+    ) -> Result<Option<i64>> {
+        let mut tx = self.pool.begin().await?;
+        let course_id: Option<i64> = sqlx::query_scalar(
+            "UPDATE course_lessons SET title = $1, description = $2, speaker = $3, \
+             duration_seconds = $4, transcript = $5, updated_at = $6 WHERE id = $7 \
+             RETURNING course_id",
+        )
+        .bind(text.title)
+        .bind(text.description)
+        .bind(text.speaker)
+        .bind(text.duration_seconds)
+        .bind(text.transcript)
+        .bind(now)
+        .bind(lesson_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(course_id) = course_id {
+            self.touch_course(&mut tx, course_id, now).await?;
+        }
+        tx.commit().await?;
+        Ok(course_id)
     }
 
     /// Moves a lesson one place up (`up`) or down in its course; at either end it

@@ -41,7 +41,7 @@ use greenbridge_domain::role::Permission;
 use greenbridge_domain::time::{format_date, parse_date};
 use greenbridge_store::blob::{FileStore, StorageKey};
 use greenbridge_store::courses::{
-    COURSES_COLLECTION, Course, CourseFilter, Lesson, NewCourse, NewLesson, Progress,
+    COURSES_COLLECTION, Course, CourseFilter, Lesson, LessonText, NewCourse, NewLesson, Progress,
 };
 use greenbridge_store::{FileRecord, NewFile, Outcome, Store};
 use serde::Deserialize;
@@ -1178,6 +1178,36 @@ pub struct LessonFields {
     pub transcript: String,
 }
 
+impl LessonFields {
+    /// The title (trimmed) and the duration in seconds, or what is wrong with them.
+    fn checked(&self) -> Result<(String, i64), String> {
+        let title = self.title.trim().to_string();
+        if title.is_empty() {
+            return Err("请填写课时名称".into());
+        }
+        if title.chars().count() > 200 {
+            return Err("课时名称不能超过 200 个字".into());
+        }
+        let duration = parse_clock_time(&self.duration)
+            .ok_or_else(|| "时长应写成“分:秒”（如 12:30）或“时:分:秒”".to_string())?;
+        Ok((title, duration))
+    }
+
+    fn of(lesson: &Lesson) -> LessonFields {
+        LessonFields {
+            title: lesson.title.clone(),
+            description: lesson.description.clone(),
+            speaker: lesson.speaker.clone(),
+            duration: if lesson.duration_seconds > 0 {
+                clock_time(lesson.duration_seconds)
+            } else {
+                String::new()
+            },
+            transcript: lesson.transcript.clone(),
+        }
+    }
+}
+
 fn accept(kinds: &'static [FileKind]) -> String {
     UploadPolicy {
         allowed: kinds,
@@ -1227,6 +1257,8 @@ pub struct ManageCourseQuery {
     deleted: Option<String>,
     /// A lesson just moved.
     moved: Option<i64>,
+    /// A lesson just edited.
+    edited: Option<i64>,
 }
 
 pub async fn manage_course(
@@ -1252,6 +1284,10 @@ pub async fn manage_course(
         lesson_of_course(lesson_id)
             .await
             .map(|l| format!("已添加课时“{}”。", l.title))
+    } else if let Some(lesson_id) = query.edited {
+        lesson_of_course(lesson_id)
+            .await
+            .map(|l| format!("已保存课时“{}”。", l.title))
     } else if let Some(lesson_id) = query.moved {
         lesson_of_course(lesson_id)
             .await
@@ -1389,17 +1425,11 @@ pub async fn upload_lesson(
         }
     }
     let file_of = |label: &str| stored.iter().find(|(l, _)| *l == label).map(|(_, f)| f.id);
-    let title = fields.title.trim().to_string();
-    let duration = parse_clock_time(&fields.duration);
+    let checked = fields.checked();
+    let (title, duration) = checked.clone().unwrap_or_default();
     if refusal.is_none() {
-        refusal = if title.is_empty() {
-            Some(LessonRefusal::Form("请填写课时名称".into()))
-        } else if title.chars().count() > 200 {
-            Some(LessonRefusal::Form("课时名称不能超过 200 个字".into()))
-        } else if duration.is_none() {
-            Some(LessonRefusal::Form(
-                "时长应写成“分:秒”（如 12:30）或“时:分:秒”".into(),
-            ))
+        refusal = if let Err(message) = checked {
+            Some(LessonRefusal::Form(message))
         } else if file_of("视频").is_none() && file_of("课件").is_none() {
             Some(LessonRefusal::Form("请至少上传视频或课件之一".into()))
         } else if file_of("字幕").is_some() && file_of("视频").is_none() {
@@ -1453,7 +1483,7 @@ pub async fn upload_lesson(
                 title: &title,
                 description: fields.description.trim(),
                 speaker: fields.speaker.trim(),
-                duration_seconds: duration.unwrap_or(0),
+                duration_seconds: duration,
                 video_file_id: file_of("视频"),
                 courseware_file_id: file_of("课件"),
                 poster_file_id: file_of("封面图"),
@@ -1491,6 +1521,119 @@ pub async fn upload_lesson(
     .await?;
     Ok(Redirect::to(&format!(
         "/classroom/manage/courses/{course_id}?added={lesson_id}"
+    ))
+    .into_response())
+}
+
+#[derive(Template)]
+#[template(path = "classroom_edit_lesson.html")]
+struct EditLessonPage {
+    page: Page,
+    course: Course,
+    lesson: Lesson,
+    form: LessonFields,
+    error: Option<String>,
+}
+
+async fn render_edit_lesson(
+    state: &AppState,
+    ctx: &Ctx,
+    lesson: Lesson,
+    form: LessonFields,
+    error: Option<String>,
+) -> AppResult<String> {
+    let course = state.store.course(lesson.course_id).await?;
+    let page = Page::new(state, ctx, format!("修改课时 - {}", lesson.title)).await;
+    Ok(EditLessonPage {
+        page,
+        course,
+        lesson,
+        form,
+        error,
+    }
+    .render()?)
+}
+
+/// `GET /classroom/manage/lessons/{id}/edit`: the lesson's texts in a form.
+pub async fn edit_lesson_form(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    Path(id): Path<i64>,
+) -> AppResult<Html<String>> {
+    auth.require(Permission::ManageCourses)?;
+    ensure_enabled(&state, Module::Classroom).await?;
+    let lesson = state.store.lesson(id).await?;
+    let form = LessonFields::of(&lesson);
+    Ok(Html(
+        render_edit_lesson(&state, &auth.1, lesson, form, None).await?,
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct LessonTextForm {
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    speaker: String,
+    #[serde(default)]
+    duration: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    transcript: String,
+}
+
+/// `POST /classroom/manage/lessons/{id}/edit`: saves the texts (the files stay; a
+/// file is changed by adding a new lesson and deleting this one); audited.
+pub async fn edit_lesson(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    Path(id): Path<i64>,
+    Form(typed): Form<LessonTextForm>,
+) -> AppResult<Response> {
+    let viewer = auth.require(Permission::ManageCourses)?;
+    ensure_enabled(&state, Module::Classroom).await?;
+    let lesson = state.store.lesson(id).await?;
+    let form = LessonFields {
+        title: typed.title.chars().take(1000).collect(),
+        description: typed.description,
+        speaker: typed.speaker.chars().take(200).collect(),
+        duration: typed.duration.chars().take(20).collect(),
+        transcript: typed.transcript,
+    };
+    let (title, duration) = match form.checked() {
+        Ok(checked) => checked,
+        Err(message) => {
+            let html = render_edit_lesson(&state, &auth.1, lesson, form, Some(message)).await?;
+            return Ok(rendered(StatusCode::UNPROCESSABLE_ENTITY, Html(html)));
+        }
+    };
+    let text = LessonText {
+        title: &title,
+        description: form.description.trim(),
+        speaker: form.speaker.trim(),
+        duration_seconds: duration,
+        transcript: form.transcript.trim(),
+    };
+    let Some(course_id) = state
+        .store
+        .update_lesson_text(id, &text, state.clock.unix())
+        .await?
+    else {
+        return Err(AppError::NotFound);
+    };
+    audit::record(
+        &state,
+        &auth.1,
+        Actor::account(&viewer.account),
+        "course.lesson.edit",
+        &format!("lesson:{id}"),
+        Outcome::Success,
+        &format!("course:{course_id}; {}", title),
+    )
+    .await?;
+    Ok(Redirect::to(&format!(
+        "/classroom/manage/courses/{course_id}?edited={id}"
     ))
     .into_response())
 }

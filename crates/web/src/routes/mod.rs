@@ -259,6 +259,10 @@ pub fn router() -> Router<AppState> {
             get(classroom::manage_course),
         )
         .route(
+            "/classroom/manage/lessons/{id}/edit",
+            get(classroom::edit_lesson_form).post(classroom::edit_lesson),
+        )
+        .route(
             "/classroom/manage/lessons/{id}/delete",
             get(classroom::confirm_delete_lesson).post(classroom::delete_lesson),
         )

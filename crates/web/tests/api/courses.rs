@@ -889,3 +889,66 @@ async fn staff_reorder_and_delete_lessons_and_the_files_only_a_deleted_lesson_us
         .await;
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn staff_edit_a_lesson_s_texts_and_a_bad_duration_shows_the_form_again() {
+    let app = spawn_app().await;
+    let (admin, course, lesson) = course_with_video(&app).await;
+    let edit = format!("/classroom/manage/lessons/{lesson}/edit");
+    let (status, form) = admin.get_html(&edit).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(form.contains("value=\"联单填报演示\""), "{form}");
+    assert!(form.contains("value=\"0:08\""), "{form}");
+
+    // A bad duration: 422, the message, and what was typed.
+    let response = admin
+        .post_form(
+            &edit,
+            &[
+                ("title", "联单填报与退回"),
+                ("duration", "八分钟"),
+                ("transcript", "第二步，核对危废代码。"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = response.text().await.unwrap();
+    assert!(html.contains("时长应写成"), "{html}");
+    assert!(html.contains("value=\"联单填报与退回\""));
+    assert!(html.contains("第二步，核对危废代码。"));
+
+    let response = admin
+        .post_form(
+            &edit,
+            &[
+                ("title", "联单填报与退回"),
+                ("duration", "12:30"),
+                ("speaker", ""),
+                ("description", "<script>alert(1)</script>简介"),
+                ("transcript", "第二步，核对危废代码。"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(audit_count(&app, "course.lesson.edit", "success").await, 1);
+    let (_, json) = get_json(&app, &format!("/api/v1/courses/{course}")).await;
+    assert_eq!(json["lessons"][0]["title"], "联单填报与退回");
+    assert_eq!(json["lessons"][0]["duration_seconds"], 750);
+    let (_, page) = app.get_html(&format!("/classroom/lessons/{lesson}")).await;
+    assert!(page.contains("第二步，核对危废代码。"));
+    assert!(!page.contains("<script>alert(1)</script>"), "escaped");
+    // The files stay.
+    assert_eq!(
+        app.get(&format!("/classroom/lessons/{lesson}/video"))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    // Others may not edit.
+    let response = Visitor::new(&app)
+        .post_form(&edit, &[("title", "改名"), ("duration", "")])
+        .await;
+    assert!(!response.status().is_success());
+    let (_, json) = get_json(&app, &format!("/api/v1/courses/{course}")).await;
+    assert_eq!(json["lessons"][0]["title"], "联单填报与退回");
+}
