@@ -440,36 +440,24 @@ impl Engine {
         if word_terms.is_empty() && gram_terms.is_empty() {
             return Vec::new();
         }
+        // Mark the function words and bigrams once; they weigh less when asked to.
+        let function = function_bigrams(&folded);
+        for term in &mut gram_terms {
+            term.function = function.contains(&term.surface);
+        }
+        for term in &mut word_terms {
+            term.function = is_function_word(&term.surface);
+        }
         if self.params.function_weight < 1.0 {
-            let function = function_bigrams(&folded);
-            for term in &mut gram_terms {
-                if function.contains(&term.surface) {
-                    term.weight *= self.params.function_weight;
-                }
-            }
-            for term in &mut word_terms {
-                if is_function_word(&term.surface) {
+            for term in word_terms.iter_mut().chain(gram_terms.iter_mut()) {
+                if term.function {
                     term.weight *= self.params.function_weight;
                 }
             }
         }
-        {
-            let function = function_bigrams(&folded);
-            for term in &mut gram_terms {
-                term.function = function.contains(&term.surface);
-            }
-            for term in &mut word_terms {
-                term.function = is_function_word(&term.surface);
-            }
-        }
-        let asking_text = asking_part(&folded);
-        if let Some(asking) = &asking_text {
+        if let Some(asking) = asking_part(&folded) {
             for term in word_terms.iter_mut().chain(gram_terms.iter_mut()) {
                 term.asking = asking.contains(term.surface.as_str());
-            }
-        }
-        if asking_text.is_some() && self.params.context_weight < 1.0 {
-            for term in word_terms.iter_mut().chain(gram_terms.iter_mut()) {
                 if !term.asking {
                     term.weight *= self.params.context_weight;
                 }
