@@ -1269,36 +1269,33 @@ pub async fn manage_course(
 ) -> AppResult<Html<String>> {
     auth.require(Permission::ManageCourses)?;
     ensure_enabled(&state, Module::Classroom).await?;
-    let lesson_of_course = |lesson_id: i64| {
-        let state = state.clone();
-        async move {
-            state
-                .store
-                .lesson(lesson_id)
-                .await
-                .ok()
-                .filter(|l| l.course_id == id)
-        }
-    };
-    let notice = if let Some(lesson_id) = query.added {
-        lesson_of_course(lesson_id)
-            .await
-            .map(|l| format!("已添加课时“{}”。", l.title))
-    } else if let Some(lesson_id) = query.edited {
-        lesson_of_course(lesson_id)
-            .await
-            .map(|l| format!("已保存课时“{}”。", l.title))
-    } else if let Some(lesson_id) = query.moved {
-        lesson_of_course(lesson_id)
-            .await
-            .map(|l| format!("已将课时“{}”移到第 {} 位。", l.title, l.position))
+    // What was just done to which lesson of this course, said back in one line.
+    type Said = fn(&Lesson) -> String;
+    let done: Option<(i64, Said)> = if let Some(lesson) = query.added {
+        Some((lesson, |l| format!("已添加课时“{}”。", l.title)))
+    } else if let Some(lesson) = query.edited {
+        Some((lesson, |l| format!("已保存课时“{}”。", l.title)))
+    } else if let Some(lesson) = query.moved {
+        Some((lesson, |l| {
+            format!("已将课时“{}”移到第 {} 位。", l.title, l.position)
+        }))
     } else {
-        query.deleted.map(|title| {
+        None
+    };
+    let notice = match done {
+        Some((lesson_id, said)) => state
+            .store
+            .lesson(lesson_id)
+            .await
+            .ok()
+            .filter(|l| l.course_id == id)
+            .map(|l| said(&l)),
+        None => query.deleted.map(|title| {
             format!(
                 "已删除课时“{}”。",
                 title.chars().take(200).collect::<String>()
             )
-        })
+        }),
     };
     Ok(Html(
         render_manage_course(&state, &auth.1, id, LessonFields::default(), None, notice).await?,
