@@ -17,64 +17,13 @@ set -euo pipefail
 SIZE_MB=${1:-500}
 SECONDS_RUN=${2:-10}
 CHUNK=$((1024 * 1024))
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/tmp/target-release}
-LOGIN=bench-admin@example.cn
-PASSWORD='Bench#Courses-2026'
-
-echo "building the release binary in $CARGO_TARGET_DIR …" >&2
-cargo build --release --quiet -p greenbridge --manifest-path "$ROOT/Cargo.toml"
-BIN=$CARGO_TARGET_DIR/release/greenbridge
-
-WORK=$(mktemp -d /tmp/greenbridge-bench-courses.XXXXXX)
-SERVER_PID=
-SAMPLER_PID=
-cleanup() {
-    [ -n "$SAMPLER_PID" ] && kill "$SAMPLER_PID" 2>/dev/null || true
-    if [ -n "$SERVER_PID" ]; then
-        kill "$SERVER_PID" 2>/dev/null || true
-        wait "$SERVER_PID" 2>/dev/null || true
-    fi
-    rm -rf "$WORK"
+# shellcheck source=bench-server.sh
+source "$(dirname "$0")/bench-server.sh"
+BENCH_BEFORE_SERVE() {
+    "$BIN" --data "$WORK/data" import courses "$ROOT/samples/courses.jsonl" >/dev/null
 }
-trap cleanup EXIT
-
-PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-BASE=http://127.0.0.1:$PORT
-JAR=$WORK/cookies.txt
-
-printf '%s\n' "$PASSWORD" | "$BIN" --data "$WORK/data" user create-admin \
-    --login "$LOGIN" --name 压测管理员 --password-stdin >/dev/null
-"$BIN" --data "$WORK/data" import courses "$ROOT/samples/courses.jsonl" >/dev/null
-"$BIN" --data "$WORK/data" serve --addr "127.0.0.1:$PORT" \
-    --course-upload-max-mb $((SIZE_MB + 16)) >"$WORK/server.log" 2>&1 &
-SERVER_PID=$!
-for _ in $(seq 1 100); do
-    curl -fsS "$BASE/healthz" >/dev/null 2>&1 && break
-    sleep 0.1
-done
-
-hidden() { python3 -c '
-import html, re, sys
-m = re.search(r"<input[^>]*name=\"" + sys.argv[1] + r"\"[^>]*value=\"([^\"]*)\"", sys.stdin.read())
-print(html.unescape(m.group(1)) if m else "")' "$1"; }
-
-TOKEN=$(curl -fsS -c "$JAR" -b "$JAR" "$BASE/login" | hidden _csrf)
-curl -fsS -o /dev/null -c "$JAR" -b "$JAR" --data-urlencode "_csrf=$TOKEN" \
-    --data-urlencode "login=$LOGIN" --data-urlencode "password=$PASSWORD" \
-    --data-urlencode "next=/admin" "$BASE/login"
-ENROL=$(curl -fsS -c "$JAR" -b "$JAR" "$BASE/account/second-factor")
-TOKEN=$(hidden _csrf <<<"$ENROL")
-SECRET=$(hidden secret <<<"$ENROL")
-CODE=$(python3 -c '
-import base64, hashlib, hmac, struct, sys, time
-s = sys.argv[1].upper(); key = base64.b32decode(s + "=" * (-len(s) % 8))
-mac = hmac.new(key, struct.pack(">Q", int(time.time()) // 30), hashlib.sha1).digest()
-o = mac[-1] & 15
-print("%06d" % ((struct.unpack(">I", mac[o:o + 4])[0] & 0x7FFFFFFF) % 1000000))' "$SECRET")
-curl -fsS -o /dev/null -c "$JAR" -b "$JAR" --data-urlencode "_csrf=$TOKEN" \
-    --data-urlencode "secret=$SECRET" --data-urlencode "code=$CODE" "$BASE/account/second-factor"
-TOKEN=$(curl -fsS -c "$JAR" -b "$JAR" "$BASE/display" | hidden _csrf)
+bench_start courses 'Bench#Courses-2026' --course-upload-max-mb $((SIZE_MB + 16))
+bench_login_admin
 COURSE=$(curl -fsS "$BASE/api/v1/courses?page_size=1" | python3 -c 'import json, sys; print(json.load(sys.stdin)["items"][0]["id"])')
 
 # The video: the sample WebM's first 4 KiB (a real EBML header), then zeros (sparse).
@@ -82,33 +31,15 @@ FILE=$WORK/bench.webm
 head -c 4096 "$ROOT/samples/courses/lvqiao-intro.webm" >"$FILE"
 truncate -s "${SIZE_MB}M" "$FILE"
 
-rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$SERVER_PID/status"; }
-hwm_kb() { awk '/^VmHWM:/ {print $2}' "/proc/$SERVER_PID/status"; }
-BEFORE_RSS=$(rss_kb)
-RESET=no
-echo 5 2>/dev/null >"/proc/$SERVER_PID/clear_refs" && RESET=yes
-(
-    peak=0
-    while kill -0 "$SERVER_PID" 2>/dev/null; do
-        now=$(rss_kb || echo 0)
-        [ "${now:-0}" -gt "$peak" ] && peak=$now && echo "$peak" >"$WORK/peak"
-        sleep 0.05
-    done
-) &
-SAMPLER_PID=$!
+bench_watch_memory
 
-CSRF_Q=$(python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$TOKEN")
+CSRF_Q=$(urlencode "$TOKEN")
 RESULT=$(curl -sS -o /dev/null -D "$WORK/headers" -b "$JAR" -w '%{http_code} %{time_total} %{speed_upload}' \
     -F "title=压测视频" \
     -F "video=@$FILE;type=video/webm;filename=bench-${SIZE_MB}MB.webm" \
     "$BASE/classroom/manage/courses/$COURSE/lessons?_csrf=$CSRF_Q")
 read -r STATUS SECONDS_TAKEN SPEED <<<"$RESULT"
-sleep 0.2
-kill "$SAMPLER_PID" 2>/dev/null || true
-wait "$SAMPLER_PID" 2>/dev/null || true
-SAMPLER_PID=
-AFTER_HWM=$(hwm_kb)
-PEAK=$(cat "$WORK/peak" 2>/dev/null || echo "$BEFORE_RSS")
+bench_stop_watching
 if [ "$STATUS" != 303 ]; then
     echo "the upload was not accepted (HTTP $STATUS); server log:" >&2
     tail -n 20 "$WORK/server.log" >&2
