@@ -20,7 +20,7 @@
 //!   a refused upload leaves no file behind.
 
 use crate::audit::{self, Actor};
-use crate::context::{Authenticated, Ctx};
+use crate::context::{Authenticated, Ctx, Viewer};
 use crate::downloads;
 use crate::error::{AppError, AppResult};
 use crate::errors::rendered;
@@ -1619,20 +1619,52 @@ pub async fn edit_lesson(
     else {
         return Err(AppError::NotFound);
     };
-    audit::record(
-        &state,
-        &auth.1,
-        Actor::account(&viewer.account),
-        "course.lesson.edit",
-        &format!("lesson:{id}"),
-        Outcome::Success,
-        &format!("course:{course_id}; {}", title),
-    )
-    .await?;
-    Ok(Redirect::to(&format!(
-        "/classroom/manage/courses/{course_id}?edited={id}"
-    ))
-    .into_response())
+    let detail = format!("course:{course_id}; {title}");
+    let said = format!("edited={id}");
+    let done = LessonDone {
+        action: "course.lesson.edit",
+        lesson_id: id,
+        course_id,
+    };
+    Ok(done
+        .record(&state, &auth.1, viewer, &detail, &said)
+        .await?
+        .into_response())
+}
+
+/// A lesson action staff just took: written to the audit log, then back to the
+/// course's lessons, which say what was done.
+struct LessonDone {
+    action: &'static str,
+    lesson_id: i64,
+    course_id: i64,
+}
+
+impl LessonDone {
+    /// `said` is the query the lessons page reads its notice from (`moved=12`).
+    async fn record(
+        self,
+        state: &AppState,
+        ctx: &Ctx,
+        viewer: &Viewer,
+        detail: &str,
+        said: &str,
+    ) -> AppResult<Redirect> {
+        audit::record(
+            state,
+            ctx,
+            Actor::account(&viewer.account),
+            self.action,
+            &format!("lesson:{}", self.lesson_id),
+            Outcome::Success,
+            detail,
+        )
+        .await?;
+        Ok(Redirect::to(&format!(
+            "/classroom/manage/courses/{}?{said}",
+            self.course_id
+        )))
+    }
 }
 
 #[derive(Template)]
@@ -1685,24 +1717,25 @@ pub async fn delete_lesson(
             removed.push(format!("file:{file_id}"));
         }
     }
-    audit::record(
+    let detail = format!(
+        "course:{course_id}; {}; {}",
+        lesson.title,
+        removed.join(" ")
+    );
+    let title: String = form_urlencoded::byte_serialize(lesson.title.as_bytes()).collect();
+    let done = LessonDone {
+        action: "course.lesson.delete",
+        lesson_id: id,
+        course_id,
+    };
+    done.record(
         &state,
         &auth.1,
-        Actor::account(&viewer.account),
-        "course.lesson.delete",
-        &format!("lesson:{id}"),
-        Outcome::Success,
-        &format!(
-            "course:{course_id}; {}; {}",
-            lesson.title,
-            removed.join(" ")
-        ),
+        viewer,
+        &detail,
+        &format!("deleted={title}"),
     )
-    .await?;
-    let title: String = form_urlencoded::byte_serialize(lesson.title.as_bytes()).collect();
-    Ok(Redirect::to(&format!(
-        "/classroom/manage/courses/{course_id}?deleted={title}"
-    )))
+    .await
 }
 
 #[derive(Deserialize)]
@@ -1727,19 +1760,14 @@ pub async fn move_lesson(
     let Some(course_id) = state.store.move_lesson(id, up, state.clock.unix()).await? else {
         return Err(AppError::NotFound);
     };
-    audit::record(
-        &state,
-        &auth.1,
-        Actor::account(&viewer.account),
-        "course.lesson.move",
-        &format!("lesson:{id}"),
-        Outcome::Success,
-        &format!("course:{course_id}; {}", form.direction),
-    )
-    .await?;
-    Ok(Redirect::to(&format!(
-        "/classroom/manage/courses/{course_id}?moved={id}"
-    )))
+    let detail = format!("course:{course_id}; {}", form.direction);
+    let done = LessonDone {
+        action: "course.lesson.move",
+        lesson_id: id,
+        course_id,
+    };
+    done.record(&state, &auth.1, viewer, &detail, &format!("moved={id}"))
+        .await
 }
 
 // ---------------------------------------------------------------------------
