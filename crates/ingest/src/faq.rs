@@ -6,9 +6,13 @@
 //!
 //! Fields: `id`, `question`, `answer`, `category` (水, 气, 声, 固废, 土壤, 环保手续,
 //! 监测, 执法, 第三方治理, 其他), `region` (全国, 上海市, 江苏省, 浙江省, 示范区), all
-//! required; `subcategory`, `keywords` (strings) and `references` (document titles,
-//! normally in 《》) optional. Unknown fields are ignored. The row of a rejected line
-//! is its line number.
+//! required; `subcategory`, `keywords` (strings), `similar_questions` (相似问法,
+//! strings) and `references` (document titles, normally in 《》) optional. Unknown
+//! fields are ignored. The row of a rejected line is its line number.
+//!
+//! A line without `similar_questions` keeps the ones its entry already has (staff
+//! may have added some on the site); a new entry gets the platform's starter list
+//! for its id (`greenbridge_qa::similar`). A line with the field replaces the list.
 //!
 //! Also here, for `serve --demo`: the 办事流程 guides (`procedures.jsonl`) and the
 //! sample events (`events.jsonl`) of the assistant's pages.
@@ -39,6 +43,8 @@ struct RawFaq {
     region: Option<String>,
     #[serde(default)]
     keywords: Option<Vec<String>>,
+    #[serde(default)]
+    similar_questions: Option<Vec<String>>,
     #[serde(default)]
     references: Option<Vec<String>>,
 }
@@ -78,8 +84,9 @@ fn list(values: Option<Vec<String>>, field: &'static str) -> Result<Vec<String>,
     Ok(out)
 }
 
-/// Parses one line of a FAQ file into the entry to store.
-pub fn parse_faq_line(line: &str, sample: bool) -> Result<FaqInput, FieldError> {
+/// Parses one line of a FAQ file into the entry to store, and whether the line
+/// gave the similar questions (when not, `similar_questions` is empty).
+pub fn parse_faq_line(line: &str, sample: bool) -> Result<(FaqInput, bool), FieldError> {
     let raw: RawFaq =
         serde_json::from_str(line).map_err(|e| (None, format!("不是有效的 JSON 对象：{e}")))?;
     let source_id = required(raw.id, "id", ID_MAX)?;
@@ -112,7 +119,8 @@ pub fn parse_faq_line(line: &str, sample: bool) -> Result<FaqInput, FieldError> 
             format!("subcategory 超过 {SHORT_MAX} 个字符"),
         ));
     }
-    Ok(FaqInput {
+    let similar_given = raw.similar_questions.is_some();
+    let input = FaqInput {
         source_id: Some(source_id),
         question,
         answer,
@@ -120,10 +128,12 @@ pub fn parse_faq_line(line: &str, sample: bool) -> Result<FaqInput, FieldError> 
         subcategory,
         region,
         keywords: list(raw.keywords, "keywords")?,
+        similar_questions: list(raw.similar_questions, "similar_questions")?,
         references: list(raw.references, "references")?,
         origin: "import".into(),
         sample,
-    })
+    };
+    Ok((input, similar_given))
 }
 
 /// The files to read: PATH itself, or the `*.jsonl` files of a folder by name.
@@ -252,8 +262,8 @@ async fn import_lines(
             r.file = file.clone();
             r
         };
-        let input = match parse_faq_line(line, options.sample) {
-            Ok(input) => input,
+        let (mut input, similar_given) = match parse_faq_line(line, options.sample) {
+            Ok(parsed) => parsed,
             Err((field, reason)) => {
                 report.rejected.push(reject(field, reason));
                 continue;
@@ -267,10 +277,17 @@ async fn import_lines(
             continue;
         }
         seen.push(source.clone());
+        let existing = store.faq_by_source(&source).await?;
+        if !similar_given {
+            input.similar_questions = match &existing {
+                Some(e) if !e.similar_questions.is_empty() => e.similar_questions.clone(),
+                _ => greenbridge_qa::similar::starter(&source).to_vec(),
+            };
+        }
         if options.dry_run {
-            match store.faq_by_source(&source).await? {
+            match existing {
                 None => report.created += 1,
-                Some(e) if input_same(&input, &e) => report.unchanged += 1,
+                Some(e) if input.same_as(&e) => report.unchanged += 1,
                 Some(_) => report.updated += 1,
             }
             continue;
@@ -282,18 +299,6 @@ async fn import_lines(
         }
     }
     Ok(())
-}
-
-fn input_same(input: &FaqInput, e: &greenbridge_store::faq::FaqEntry) -> bool {
-    input.question == e.question
-        && input.answer == e.answer
-        && input.category == e.category
-        && input.subcategory == e.subcategory
-        && input.region == e.region
-        && input.keywords == e.keywords
-        && input.references == e.references
-        && input.sample == e.sample
-        && e.status == "published"
 }
 
 #[derive(Deserialize)]
@@ -481,8 +486,9 @@ mod tests {
             include_str!("../../../samples/faq_part2.jsonl"),
         ] {
             for line in text.lines().filter(|l| !l.trim().is_empty()) {
-                let entry = parse_faq_line(line, false).unwrap();
+                let (entry, similar_given) = parse_faq_line(line, false).unwrap();
                 assert!(entry.source_id.is_some());
+                assert!(!similar_given);
             }
         }
     }
@@ -496,5 +502,10 @@ mod tests {
         let line = r#"{"id":"x","answer":"a","category":"水","region":"全国"}"#;
         assert_eq!(parse_faq_line(line, false).unwrap_err().0, Some("question"));
         assert_eq!(parse_faq_line("[1]", false).unwrap_err().0, None);
+        let line = r#"{"id":"x","question":"q","answer":"a","category":"水","region":"全国","similar_questions":["ok",""]}"#;
+        assert_eq!(
+            parse_faq_line(line, false).unwrap_err().0,
+            Some("similar_questions")
+        );
     }
 }

@@ -7,48 +7,13 @@
 use std::time::Instant;
 
 use greenbridge_qa::eval::parse_questions;
-use greenbridge_qa::{Engine, Entry, Filters, Reference};
+use greenbridge_qa::{Engine, Entry, Filters};
 
 fn load_faq() -> Vec<Entry> {
-    let mut out = Vec::new();
-    for text in [
+    greenbridge_qa::similar::sample_entries(&[
         include_str!("../../../samples/faq_part1.jsonl"),
         include_str!("../../../samples/faq_part2.jsonl"),
-    ] {
-        for line in text.lines().filter(|l| !l.trim().is_empty()) {
-            let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else {
-                continue;
-            };
-            let s = |k: &str| v[k].as_str().unwrap_or_default().to_string();
-            let list = |k: &str| -> Vec<String> {
-                v[k].as_array()
-                    .map(|a| {
-                        a.iter()
-                            .filter_map(|x| x.as_str().map(String::from))
-                            .collect()
-                    })
-                    .unwrap_or_default()
-            };
-            out.push(Entry {
-                id: out.len() as i64 + 1,
-                source_id: Some(s("id")),
-                question: s("question"),
-                answer: s("answer"),
-                category: s("category"),
-                subcategory: s("subcategory"),
-                region: s("region"),
-                keywords: list("keywords"),
-                references: list("references")
-                    .into_iter()
-                    .map(|title| Reference {
-                        title,
-                        regulation_id: None,
-                    })
-                    .collect(),
-            });
-        }
-    }
-    out
+    ])
 }
 
 fn main() {

@@ -1,50 +1,17 @@
 //! Development tool: runs the engine on samples/qa_dev.jsonl against the FAQ base
-//! of samples/faq_part*.jsonl, prints the figures of both halves, the misses, and
+//! of samples/faq_part*.jsonl (with the starter similar questions), prints the figures of both halves, the misses, and
 //! a logistic confidence model fitted on the tuning half (odd lines).
 //!
 //! cargo run --release -p greenbridge-qa --example tune [-- --misses]
 
 use greenbridge_qa::eval::{EvalQuestion, evaluate, parse_questions, split_halves};
-use greenbridge_qa::{Engine, Entry, FEATURES, Filters, Params, Reference};
+use greenbridge_qa::{Engine, Entry, FEATURES, Filters, Params};
 
 fn load_faq() -> Vec<Entry> {
-    let mut out = Vec::new();
-    for text in [
+    greenbridge_qa::similar::sample_entries(&[
         include_str!("../../../samples/faq_part1.jsonl"),
         include_str!("../../../samples/faq_part2.jsonl"),
-    ] {
-        for line in text.lines().filter(|l| !l.trim().is_empty()) {
-            let v: serde_json::Value = serde_json::from_str(line).unwrap();
-            let s = |k: &str| v[k].as_str().unwrap_or_default().to_string();
-            let list = |k: &str| -> Vec<String> {
-                v[k].as_array()
-                    .map(|a| {
-                        a.iter()
-                            .filter_map(|x| x.as_str().map(String::from))
-                            .collect()
-                    })
-                    .unwrap_or_default()
-            };
-            out.push(Entry {
-                id: out.len() as i64 + 1,
-                source_id: Some(s("id")),
-                question: s("question"),
-                answer: s("answer"),
-                category: s("category"),
-                subcategory: s("subcategory"),
-                region: s("region"),
-                keywords: list("keywords"),
-                references: list("references")
-                    .into_iter()
-                    .map(|title| Reference {
-                        title,
-                        regulation_id: None,
-                    })
-                    .collect(),
-            });
-        }
-    }
-    out
+    ])
 }
 
 fn objective(engine: &Engine, qs: &[greenbridge_qa::eval::EvalQuestion]) -> f64 {
@@ -89,6 +56,8 @@ fn base_params() -> Params {
             "function_weight" => p.function_weight = v,
             "alias_weight" => p.alias_weight = v,
             "unseen_weight" => p.unseen_weight = v,
+            "similar_words" => p.word_fields[3] = v,
+            "similar_bigrams" => p.bigram_fields[3] = v,
             _ => panic!("unknown parameter {name}"),
         }
     }

@@ -18,6 +18,7 @@ pub fn to_entry(e: &FaqEntry, records: &[RegulationRecord]) -> Entry {
         subcategory: e.subcategory.clone(),
         region: e.region.clone(),
         keywords: e.keywords.clone(),
+        similar_questions: e.similar_questions.clone(),
         references: link_references(&e.references, records),
     }
 }

@@ -12,10 +12,11 @@
 //!    uses that sounds like one of its words, where the segmenter leaves the
 //!    characters loose, is read as a pinyin typo (排污登计 → 登记, see
 //!    `homophones`).
-//! 2. **Separate fields, separate weights.** An entry's question, its keywords
-//!    and its answer are scored apart (BM25-style saturation, IDF over the base)
-//!    and combined with weights: the stored question says what the entry is
-//!    about, the answer only supports. A last stage lifts the entries whose
+//! 2. **Separate fields, separate weights.** An entry's question, its keywords,
+//!    its answer and its similar questions (相似问法, see [`similar`]) are scored
+//!    apart (BM25-style saturation, IDF over the base) and combined with
+//!    weights: the stored questions say what the entry is about, the answer
+//!    only supports. A last stage lifts the entries whose
 //!    subcategory holds much of the score of the closest entries (they agree on
 //!    the topic of the question).
 //! 3. **Filters.** Category and region are filters (a region code allows 全国,
@@ -40,6 +41,7 @@ mod homophones;
 mod index;
 pub mod references;
 pub mod region;
+pub mod similar;
 mod text;
 mod variants;
 
@@ -80,6 +82,8 @@ pub struct Entry {
     /// 全国, 上海市, 江苏省, 浙江省 or 示范区.
     pub region: String,
     pub keywords: Vec<String>,
+    /// 相似问法: other ways users ask what the entry answers (see [`similar`]).
+    pub similar_questions: Vec<String>,
     pub references: Vec<Reference>,
 }
 

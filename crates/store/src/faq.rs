@@ -19,6 +19,8 @@ pub struct FaqEntry {
     pub subcategory: String,
     pub region: String,
     pub keywords: Vec<String>,
+    /// 相似问法: other ways users ask what the entry answers.
+    pub similar_questions: Vec<String>,
     /// Document titles as the entry names them.
     pub references: Vec<String>,
     /// import | staff | queue | expert
@@ -41,6 +43,7 @@ struct FaqRow {
     subcategory: String,
     region: String,
     keywords: String,
+    similar_questions: String,
     refs: String,
     origin: String,
     status: String,
@@ -63,6 +66,7 @@ impl TryFrom<FaqRow> for FaqEntry {
     fn try_from(r: FaqRow) -> Result<Self> {
         Ok(FaqEntry {
             keywords: json_list(&r.keywords, "faq keywords")?,
+            similar_questions: json_list(&r.similar_questions, "faq similar questions")?,
             references: json_list(&r.refs, "faq references")?,
             id: r.id,
             source_id: r.source_id,
@@ -91,19 +95,22 @@ pub struct FaqInput {
     pub subcategory: String,
     pub region: String,
     pub keywords: Vec<String>,
+    pub similar_questions: Vec<String>,
     pub references: Vec<String>,
     pub origin: String,
     pub sample: bool,
 }
 
 impl FaqInput {
-    fn same_as(&self, e: &FaqEntry) -> bool {
+    /// Whether writing the input would change nothing of the published entry `e`.
+    pub fn same_as(&self, e: &FaqEntry) -> bool {
         self.question == e.question
             && self.answer == e.answer
             && self.category == e.category
             && self.subcategory == e.subcategory
             && self.region == e.region
             && self.keywords == e.keywords
+            && self.similar_questions == e.similar_questions
             && self.references == e.references
             && self.sample == e.sample
             && e.status == "published"
@@ -119,7 +126,7 @@ pub enum FaqUpserted {
 }
 
 const COLUMNS: &str = "id, source_id, question, answer, category, subcategory, region, keywords, \
-    refs, origin, status, hits, sample, created_at, updated_at";
+    similar_questions, refs, origin, status, hits, sample, created_at, updated_at";
 
 /// A question put to people: unanswered by the assistant, an answer marked unhelpful,
 /// or a question to an expert (or a field's panel).
@@ -276,7 +283,7 @@ impl Store {
         let done = sqlx::query(
             "UPDATE faq_entries SET question = $1, answer = $2, category = $3, subcategory = $4, \
              region = $5, keywords = $6, refs = $7, sample = $8, status = 'published', \
-             updated_by = $9, updated_at = $10 WHERE id = $11",
+             updated_by = $9, updated_at = $10, similar_questions = $11 WHERE id = $12",
         )
         .bind(&input.question)
         .bind(&input.answer)
@@ -288,6 +295,7 @@ impl Store {
         .bind(i64::from(input.sample))
         .bind(actor)
         .bind(now)
+        .bind(to_json(&input.similar_questions))
         .bind(id)
         .execute(&self.pool)
         .await?;
@@ -638,6 +646,59 @@ impl Store {
         Ok(entry)
     }
 
+    /// Adds the question of open ticket `ticket_id` to the similar questions of
+    /// entry `entry_id` (the base already answers it, in other words) and closes
+    /// the ticket, in one transaction. `NotFound` when the ticket is not open or
+    /// the entry does not exist.
+    pub async fn ticket_into_similar(
+        &self,
+        ticket_id: i64,
+        entry_id: i64,
+        by: i64,
+        now: i64,
+    ) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        let question: Option<String> =
+            sqlx::query_scalar("SELECT question FROM qa_tickets WHERE id = $1 AND status = 'open'")
+                .bind(ticket_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let similar: Option<String> =
+            sqlx::query_scalar("SELECT similar_questions FROM faq_entries WHERE id = $1")
+                .bind(entry_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let (Some(question), Some(similar)) = (question, similar) else {
+            return Err(StoreError::NotFound);
+        };
+        let mut similar = json_list(&similar, "faq similar questions")?;
+        let question = question.trim().to_string();
+        if !similar.contains(&question) {
+            similar.push(question);
+        }
+        sqlx::query(
+            "UPDATE faq_entries SET similar_questions = $1, updated_by = $2, updated_at = $3 \
+             WHERE id = $4",
+        )
+        .bind(to_json(&similar))
+        .bind(by)
+        .bind(now)
+        .bind(entry_id)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "UPDATE qa_tickets SET status = 'closed', answered_by = $1, answered_at = $2 \
+             WHERE id = $3",
+        )
+        .bind(by)
+        .bind(now)
+        .bind(ticket_id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// The 标准政策 records the FAQ references may link to (empty when that module's
     /// table holds nothing).
     pub async fn regulation_titles(&self) -> Result<Vec<RegulationTitle>> {
@@ -874,8 +935,9 @@ async fn insert_faq_on(
 ) -> Result<i64> {
     Ok(sqlx::query_scalar(
         "INSERT INTO faq_entries (source_id, question, answer, category, subcategory, region, \
-         keywords, refs, origin, sample, created_by, updated_by, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12, $12) RETURNING id",
+         keywords, refs, origin, sample, created_by, updated_by, created_at, updated_at, \
+         similar_questions) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12, $12, $13) RETURNING id",
     )
     .bind(&input.source_id)
     .bind(&input.question)
@@ -889,6 +951,7 @@ async fn insert_faq_on(
     .bind(i64::from(input.sample))
     .bind(actor)
     .bind(now)
+    .bind(to_json(&input.similar_questions))
     .fetch_one(&mut *conn)
     .await?)
 }

@@ -75,6 +75,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "qa",
         sql: include_str!("../migrations/0009_qa.sql"),
     },
+    Migration {
+        version: 13,
+        name: "faq_similar_questions",
+        sql: include_str!("../migrations/0013_faq_similar_questions.sql"),
+    },
 ];
 
 /// An arbitrary constant that names GreenBridge's migration lock on PostgreSQL, so that

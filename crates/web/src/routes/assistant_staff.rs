@@ -15,8 +15,8 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use greenbridge_domain::module::Module;
 use greenbridge_domain::role::{Permission, Role};
 use greenbridge_qa::{CATEGORIES, REGIONS};
-use greenbridge_store::Outcome;
 use greenbridge_store::faq::{ExpertProfile, FaqEntry, FaqInput, NewTicket, QaStats, Ticket};
+use greenbridge_store::{Outcome, StoreError};
 use serde::Deserialize;
 
 use super::assistant::FEEDBACK_REASONS;
@@ -87,6 +87,8 @@ struct QueuePage {
     answered: Vec<TicketView>,
     stats: QaStats,
     unanswered_percent: String,
+    /// Whether the viewer may file a question under an entry (edits the base).
+    can_manage_faq: bool,
     categories: &'static [&'static str],
     regions: &'static [&'static str],
 }
@@ -140,6 +142,7 @@ pub async fn queue(State(state): State<AppState>, auth: Authenticated) -> AppRes
             answered,
             stats,
             unanswered_percent,
+            can_manage_faq: viewer.role().can(Permission::ManageFaq),
             categories: &CATEGORIES,
             regions: &REGIONS,
         }
@@ -231,6 +234,64 @@ pub async fn close_ticket(
     Ok(Redirect::to("/assistant/queue").into_response())
 }
 
+#[derive(Deserialize)]
+pub struct SimilarForm {
+    /// The entry number as typed.
+    entry_id: String,
+}
+
+/// Files an open question under an existing entry as one of its similar
+/// questions (the base answers it, asked in other words) and closes it: the
+/// next time it is asked, the entry answers.
+pub async fn ticket_into_similar(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    Path(id): Path<i64>,
+    Form(form): Form<SimilarForm>,
+) -> AppResult<Response> {
+    ensure_enabled(&state, Module::Assistant).await?;
+    let viewer = auth.require(Permission::AnswerRoutedQuestions)?.clone();
+    auth.require(Permission::ManageFaq)?;
+    let ticket = state.store.ticket(id).await?;
+    if ticket.status != "open" || ticket.kind == "expert" {
+        return Err(AppError::bad_request(
+            "status",
+            "只有待答复的智能问答提问可以归入已有条目",
+        ));
+    }
+    if ticket.question.trim().chars().count() > SIMILAR_MAX {
+        return Err(AppError::bad_request(
+            "question",
+            "提问超过 200 字，不宜作为相似问法，请答复后发布",
+        ));
+    }
+    let entry_id: i64 = form
+        .entry_id
+        .trim()
+        .trim_start_matches('#')
+        .parse()
+        .map_err(|_| AppError::bad_request("entry_id", "请填写条目编号（数字）"))?;
+    state
+        .store
+        .ticket_into_similar(id, entry_id, viewer.account.id, state.clock.unix())
+        .await
+        .map_err(|e| match e {
+            StoreError::NotFound => AppError::bad_request("entry_id", "没有这个编号的条目"),
+            other => other.into(),
+        })?;
+    audit::record(
+        &state,
+        &auth.1,
+        Actor::account(&viewer.account),
+        "qa.faq.similar_add",
+        &format!("faq_entry:{entry_id}"),
+        Outcome::Success,
+        &format!("from qa_ticket:{id}"),
+    )
+    .await?;
+    Ok(Redirect::to("/assistant/queue").into_response())
+}
+
 /// The fields of an entry from a form, checked.
 #[derive(Deserialize)]
 pub struct EntryForm {
@@ -243,8 +304,37 @@ pub struct EntryForm {
     region: String,
     #[serde(default)]
     keywords: String,
+    /// 相似问法, one per line.
+    #[serde(default)]
+    similar_questions: String,
     #[serde(default)]
     references: String,
+}
+
+/// The longest similar question an entry keeps.
+const SIMILAR_MAX: usize = 200;
+
+/// The similar questions typed one per line: trimmed, without blanks and repeats.
+fn similar_lines(text: &str) -> Result<Vec<String>, AppError> {
+    let mut out: Vec<String> = Vec::new();
+    for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        if line.chars().count() > SIMILAR_MAX {
+            return Err(AppError::bad_request(
+                "similar_questions",
+                "相似问法每行最多 200 字",
+            ));
+        }
+        if !out.iter().any(|o| o == line) {
+            out.push(line.to_string());
+        }
+    }
+    if out.len() > 50 {
+        return Err(AppError::bad_request(
+            "similar_questions",
+            "相似问法最多 50 条",
+        ));
+    }
+    Ok(out)
 }
 
 fn split_list(text: &str) -> Vec<String> {
@@ -283,6 +373,7 @@ impl EntryForm {
             subcategory: self.subcategory.trim().chars().take(100).collect(),
             region: self.region.clone(),
             keywords: split_list(&self.keywords),
+            similar_questions: similar_lines(&self.similar_questions)?,
             references: split_list(&self.references),
             origin: origin.to_string(),
             sample: false,
@@ -695,6 +786,7 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/assistant/queue/{id}/answer", post(answer_ticket))
         .route("/assistant/queue/{id}/close", post(close_ticket))
         .route("/assistant/queue/{id}/publish", post(publish_ticket))
+        .route("/assistant/queue/{id}/similar", post(ticket_into_similar))
         .route("/assistant/manage", get(manage).post(create_entry))
         .route("/assistant/manage/{id}", get(edit_form).post(update_entry))
         .route("/assistant/manage/{id}/status", post(set_status))

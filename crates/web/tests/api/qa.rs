@@ -625,3 +625,194 @@ async fn an_enterprise_asks_an_expert_who_answers_and_with_consent_it_enters_the
         .unwrap();
     assert_eq!(app.store.faq_entry(entry).await.unwrap().origin, "expert");
 }
+
+#[tokio::test]
+async fn the_import_gives_the_starter_similar_questions_and_keeps_those_staff_edit() {
+    let app = spawn_app().await;
+    import(&app, "faq_part1.jsonl").await;
+    let entry = app.store.faq_by_source("faq-1001").await.unwrap().unwrap();
+    assert_eq!(
+        entry.similar_questions,
+        greenbridge_qa::similar::starter("faq-1001"),
+        "a new entry gets the platform's starter list"
+    );
+    assert_eq!(entry.similar_questions.len(), 3);
+
+    // Staff change the list on the site; a line without the field keeps it.
+    let input = greenbridge_store::faq::FaqInput {
+        source_id: entry.source_id.clone(),
+        question: entry.question.clone(),
+        answer: entry.answer.clone(),
+        category: entry.category.clone(),
+        subcategory: entry.subcategory.clone(),
+        region: entry.region.clone(),
+        keywords: entry.keywords.clone(),
+        similar_questions: vec!["新厂环评做哪一种".into()],
+        references: entry.references.clone(),
+        origin: entry.origin.clone(),
+        sample: entry.sample,
+    };
+    app.store
+        .update_faq(entry.id, &input, None, app.state.clock.unix())
+        .await
+        .unwrap();
+    let again = import(&app, "faq_part1.jsonl").await;
+    assert_eq!((again.updated, again.unchanged), (0, 130));
+    let kept = app.store.faq_entry(entry.id).await.unwrap();
+    assert_eq!(kept.similar_questions, vec!["新厂环评做哪一种".to_string()]);
+
+    // A line with the field replaces the list; a bad item names the field.
+    let dir = tempfile::tempdir().unwrap();
+    let line = |similar: &str| {
+        format!(
+            r#"{{"id":"faq-1001","question":{},"answer":{},"category":"环保手续","subcategory":"环评","region":"全国","keywords":{},"references":{},"similar_questions":{similar}}}"#,
+            serde_json::to_string(&entry.question).unwrap(),
+            serde_json::to_string(&entry.answer).unwrap(),
+            serde_json::to_string(&entry.keywords).unwrap(),
+            serde_json::to_string(&entry.references).unwrap(),
+        )
+    };
+    let path = dir.path().join("faq_fix.jsonl");
+    std::fs::write(
+        &path,
+        format!("{}\n{}\n", line(r#"["环评文件 类别"]"#), line(r#"[""]"#)),
+    )
+    .unwrap();
+    let report = greenbridge_ingest::import(
+        &app.store,
+        Dataset::Faq,
+        &path,
+        &ImportOptions {
+            now: app.state.clock.unix(),
+            ..ImportOptions::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(report.updated, 1, "{report:?}");
+    assert_eq!(report.rejected.len(), 1, "{report:?}");
+    assert_eq!(report.rejected[0].row, Some(2));
+    assert_eq!(
+        report.rejected[0].field.as_deref(),
+        Some("similar_questions")
+    );
+    let replaced = app.store.faq_entry(entry.id).await.unwrap();
+    assert_eq!(
+        replaced.similar_questions,
+        vec!["环评文件 类别".to_string()]
+    );
+}
+
+#[tokio::test]
+async fn staff_add_similar_questions_by_hand_and_from_the_queue_and_they_are_matched() {
+    let app = app_with_base().await;
+    // A way of asking the base has never seen.
+    let question = "厂里那口老井的水还能不能拿来冲洗车间地面";
+    let (_, body) = ask(&app, &[("q", question)]).await;
+    assert_eq!(body["confident"], false, "{body}");
+    let ticket = app
+        .store
+        .tickets(Some("open"), 50)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|t| t.kind == "unanswered" && t.question == question)
+        .expect("the question is queued");
+
+    // Association staff file it under an entry from the queue.
+    let staff = reviewer(&app, "qa-similar@example.cn", "320000").await;
+    let (_, html) = staff.get_html("/assistant/queue").await;
+    assert!(
+        html.contains(&format!("/assistant/queue/{}/similar", ticket.id)),
+        "{html}"
+    );
+    let target = entry_id(&app, "faq-2011").await;
+    let response = staff
+        .post_form(
+            &format!("/assistant/queue/{}/similar", ticket.id),
+            &[("entry_id", "not a number")],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let (status, html) = staff
+        .get_html(&format!("/assistant/queue/{}/similar", ticket.id))
+        .await;
+    assert_ne!(status, StatusCode::OK, "{html}");
+    let response = staff
+        .post_form(
+            &format!("/assistant/queue/{}/similar", ticket.id),
+            &[("entry_id", "99999999")],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let response = staff
+        .post_form(
+            &format!("/assistant/queue/{}/similar", ticket.id),
+            &[("entry_id", &target.to_string())],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(app.store.ticket(ticket.id).await.unwrap().status, "closed");
+    let entry = app.store.faq_entry(target).await.unwrap();
+    assert_eq!(
+        entry.similar_questions.last().map(String::as_str),
+        Some(question)
+    );
+    assert_eq!(audit_count(&app, "qa.faq.similar_add", "success").await, 1);
+    let (_, body) = ask(&app, &[("q", question)]).await;
+    assert_eq!(body["confident"], true, "{body}");
+    assert_eq!(body["answers"][0]["id"], target.to_string(), "{body}");
+    // The ticket is closed: a second filing is refused.
+    let response = staff
+        .post_form(
+            &format!("/assistant/queue/{}/similar", ticket.id),
+            &[("entry_id", &target.to_string())],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+
+    // An admin edits the list by hand, one per line; an over-long line is refused.
+    let admin = enrolled_admin(&app, "qa-similar-admin@example.cn").await;
+    let (_, html) = admin
+        .visitor
+        .get_html(&format!("/assistant/manage/{target}"))
+        .await;
+    assert!(
+        html.contains("相似问法") && html.contains(question),
+        "{html}"
+    );
+    let form = |similar: String| {
+        vec![
+            ("question", entry.question.clone()),
+            ("answer", entry.answer.clone()),
+            ("category", entry.category.clone()),
+            ("subcategory", entry.subcategory.clone()),
+            ("region", entry.region.clone()),
+            ("keywords", entry.keywords.join("、")),
+            ("similar_questions", similar),
+            ("references", entry.references.join("、")),
+        ]
+    };
+    let long = form("长".repeat(201));
+    let long: Vec<(&str, &str)> = long.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let response = admin
+        .visitor
+        .post_form(&format!("/assistant/manage/{target}"), &long)
+        .await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let typed = form(format!(
+        " 车间冲地能用井水吗 \n\n{question}\n车间冲地能用井水吗"
+    ));
+    let typed: Vec<(&str, &str)> = typed.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let response = admin
+        .visitor
+        .post_form(&format!("/assistant/manage/{target}"), &typed)
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let entry = app.store.faq_entry(target).await.unwrap();
+    assert_eq!(
+        entry.similar_questions,
+        vec!["车间冲地能用井水吗".to_string(), question.to_string()]
+    );
+    assert_eq!(audit_count(&app, "qa.faq.update", "success").await, 1);
+}
