@@ -340,6 +340,7 @@ fn main() {
     // Signs that make sense; SIGNS=1,0,-1,… (one per feature) overrides them.
     let mut signs: [f64; FEATURES] = [
         1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, -1.0, -1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0,
+        1.0,
     ];
     if let Ok(v) = std::env::var("SIGNS") {
         for (k, x) in v.split(',').enumerate().take(FEATURES) {

@@ -56,7 +56,7 @@ pub struct Params {
 }
 
 /// The number of features of the confidence model.
-pub const FEATURES: usize = 18;
+pub const FEATURES: usize = 19;
 
 impl Default for Params {
     fn default() -> Params {
@@ -96,8 +96,8 @@ impl Default for Params {
             //   CALIBRATION=crates/qa/calibration/questions.jsonl WITH_TUNE=1 \
             //   CUT_ON=tune RULE=1.0 cargo run --release -p greenbridge-qa --example tune
             confidence: [
-                -13.58, 0.0, 0.0, 0.05, 0.0, 2.56, 0.93, 3.49, 1.91, 0.0, -5.19, 0.0, 3.12, 6.53,
-                0.0, 2.83, 1.62, 0.58, 1.29,
+                -13.26, 0.37, 0.0, 0.0, 0.0, 3.36, 0.77, 3.01, 1.3, 0.0, -4.43, 0.0, 3.17, 5.93,
+                0.0, 2.86, 1.43, 0.0, 0.85, 0.49,
             ],
         }
     }
@@ -223,6 +223,10 @@ pub struct MatchFeatures {
     /// Weighted share of the bigrams of the sentences that ask (the whole
     /// question when it is one sentence) found in the entry.
     pub ask_coverage: f64,
+    /// How much of the question's content the entry matches in absolute terms:
+    /// the weight of the content words found, in units of the rarest word's
+    /// (a short question about something else matches one or two common words).
+    pub matched_content: f64,
     /// The word-view and bigram-view scores (not features: for the agreements).
     #[serde(skip)]
     pub views: [f64; 2],
@@ -263,6 +267,7 @@ impl MatchFeatures {
             self.category_agreement,
             self.content_coverage,
             self.ask_coverage,
+            self.matched_content,
         ]
     }
 }
@@ -565,6 +570,14 @@ impl Engine {
                 word_view.question_coverage,
             );
             let (gram_score, gram_cov) = (gram_view.score, gram_view.coverage);
+            let matched_content = word_view
+                .present
+                .iter()
+                .zip(&content)
+                .filter(|(present, _)| **present)
+                .map(|(_, w)| w)
+                .sum::<f64>()
+                / max_idf;
             let content_coverage = if content_total > 0.0 {
                 word_view
                     .present
@@ -617,6 +630,7 @@ impl Engine {
                     domain,
                     category_agreement: 0.0,
                     content_coverage,
+                    matched_content,
                     ask_coverage: gram_view.ask_coverage,
                     views: [word_score, gram_score],
                 },

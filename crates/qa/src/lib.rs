@@ -1,8 +1,9 @@
 //! GreenBridge question matching (智能问答): an in-memory index over the FAQ base.
 //!
 //! The [`Engine`] is built from the entries of the base (the web layer rebuilds it
-//! whenever an entry changes; 260 entries take a few milliseconds) and answers a
-//! question with the closest entries, best first, and a calibrated confidence:
+//! whenever an entry changes; 260 entries with their 780 similar questions take
+//! about 0.1 s) and answers a question with the closest entries, best first, and
+//! a calibrated confidence:
 //!
 //! 1. **Two views of every text.** Words from the shared analyzer (jieba, the
 //!    domain dictionary, the synonym and abbreviation table: 危废 = 危险废物) and
