@@ -25,7 +25,8 @@
 //! 4. **Confidence.** A logistic model over the match features (how much of the
 //!    question the best entry covers, by weight, with words the base never uses
 //!    at full weight; how much of the entry's own question the user's covers; how
-//!    much of the asking sentence it covers; how far it leads; whether the word
+//!    much of the asking sentence it covers; how much of the question's content
+//!    it matches at all; how far it leads; whether the word
 //!    and bigram views agree) gives a probability that the first entry answers
 //!    the question; [`Engine::ask`] answers when it reaches
 //!    [`CONFIDENT_THRESHOLD`] and otherwise returns the closest entries for
