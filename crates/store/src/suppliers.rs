@@ -1765,27 +1765,31 @@ impl SupplierImportTx {
     }
 
     /// Full-list semantics: marks 不在最新名单 every imported qualification of `kind`
-    /// that is not yet marked, whose number is not in `seen` (the numbers this list
-    /// carries) and that `keep` does not hold (refused rows of the list). Nothing is
-    /// deleted.
+    /// that is not yet marked, of an organisation in one of `provinces` (the
+    /// two-digit region prefixes the list covers), whose number is not in `seen`
+    /// (the numbers this list carries) and that `keep` does not hold (refused rows
+    /// of the list). Nothing is deleted.
     pub async fn mark_not_in_latest(
         &mut self,
         kind: QualificationKind,
+        provinces: &HashSet<String>,
         seen: &HashSet<String>,
         keep: &KeepSet,
         now: i64,
     ) -> Result<Vec<NotInLatest>> {
-        let rows: Vec<(i64, i64, String, String, String)> = sqlx::query_as(
-            "SELECT q.id, q.organisation_id, q.number, o.name, o.credit_code FROM qualifications q \
-             JOIN organisations o ON o.id = q.organisation_id \
+        let rows: Vec<(i64, i64, String, String, String, String)> = sqlx::query_as(
+            "SELECT q.id, q.organisation_id, q.number, o.name, o.credit_code, o.region_code \
+             FROM qualifications q JOIN organisations o ON o.id = q.organisation_id \
              WHERE q.kind = $1 AND q.source = 'import' AND q.not_in_latest = 0 ORDER BY q.id",
         )
         .bind(kind.as_str())
         .fetch_all(&mut *self.tx)
         .await?;
         let mut marked = Vec::new();
-        for (id, organisation_id, number, name, credit_code) in rows {
-            if seen.contains(&number)
+        for (id, organisation_id, number, name, credit_code, region_code) in rows {
+            let province = region_code.get(..2).unwrap_or_default();
+            if !provinces.contains(province)
+                || seen.contains(&number)
                 || keep.numbers.contains(&number)
                 || keep.credit_codes.contains(&credit_code)
             {

@@ -16,9 +16,16 @@
 //!    missing name, a duplicate of an earlier row …).
 //! 4. [`apply`]: the good rows go into the database in **one transaction**
 //!    (`SupplierImportTx`): the same file twice changes nothing; a newer list updates
-//!    validity and capacity; a list is a **full list** of its kind, so an imported
-//!    licence it no longer carries is marked 不在最新名单 (never deleted). A dry run is
-//!    the same work rolled back, so its report is exactly what a commit would report.
+//!    validity and capacity; a list is a **full list** of its kind for the
+//!    provinces of its good rows, so an imported licence of an organisation in one
+//!    of those provinces that the list no longer carries is marked 不在最新名单
+//!    (never deleted); a province's list leaves the other provinces' licences
+//!    alone. A dry run is the same work rolled back, so its report is exactly what
+//!    a commit would report.
+//!
+//! [`ParsedList::keep_provinces`] narrows a list to the provinces an importer may
+//! act in (the web page does so for association reviewers): rows of
+//! organisations elsewhere are refused with the reason.
 //!
 //! Report counts are per row and follow the organisation: `created` = the row made a
 //! new organisation, `updated` = it changed an existing one or its qualification,
@@ -91,6 +98,34 @@ pub struct ParsedList {
     pub rejected: Vec<Rejected>,
     /// What refused rows still tell (see [`KeepSet`]).
     pub keep: KeepSet,
+}
+
+impl ParsedList {
+    /// Keeps the records whose organisation `in_scope` accepts (by region code) and
+    /// refuses the others, naming `scope` (e.g. 江苏省) in the reason. A refused
+    /// row's licence is kept from being marked missing like any refused row's.
+    pub fn keep_provinces(&mut self, in_scope: impl Fn(&str) -> bool, scope: &str) {
+        let (kept, refused): (Vec<ListRecord>, Vec<ListRecord>) = std::mem::take(&mut self.records)
+            .into_iter()
+            .partition(|r| in_scope(&r.region_code));
+        self.records = kept;
+        for record in refused {
+            self.keep
+                .numbers
+                .insert(record.qualification.number.clone());
+            self.keep
+                .credit_codes
+                .insert(record.credit_code.as_str().to_string());
+            self.rejected.push(Rejected::row(
+                record.row,
+                Some("所在地区"),
+                format!(
+                    "“{}”不在{scope}：协会审核员只能导入本省单位，请由所在省份的协会或管理员导入",
+                    record.name
+                ),
+            ));
+        }
+    }
 }
 
 /// Where the bytes of an import came from.
@@ -234,7 +269,20 @@ pub async fn import_bytes(
     source: &RunSource,
     options: &ImportOptions,
 ) -> Result<SupplierImport, IngestError> {
-    let parsed = parse_list(bytes, kind_option(options)?)?;
+    import_bytes_narrowed(store, bytes, source, options, |_| {}).await
+}
+
+/// [`import_bytes`], with `narrow` applied to the parsed list before it is stored
+/// (e.g. [`ParsedList::keep_provinces`]).
+pub async fn import_bytes_narrowed(
+    store: &Store,
+    bytes: &[u8],
+    source: &RunSource,
+    options: &ImportOptions,
+    narrow: impl FnOnce(&mut ParsedList),
+) -> Result<SupplierImport, IngestError> {
+    let mut parsed = parse_list(bytes, kind_option(options)?)?;
+    narrow(&mut parsed);
     let sha256 = data_encoding::HEXLOWER.encode(&Sha256::digest(bytes));
     apply(store, parsed, source, &sha256, options).await
 }
@@ -299,8 +347,19 @@ pub async fn apply(
             (Upserted::Unchanged, Upserted::Unchanged) => report.unchanged += 1,
         }
     }
+    let provinces: HashSet<String> = parsed
+        .records
+        .iter()
+        .filter_map(|r| r.region_code.get(..2).map(str::to_string))
+        .collect();
     let not_in_latest = tx
-        .mark_not_in_latest(parsed.kind.qualification_kind(), &seen, &parsed.keep, now)
+        .mark_not_in_latest(
+            parsed.kind.qualification_kind(),
+            &provinces,
+            &seen,
+            &parsed.keep,
+            now,
+        )
         .await?;
     report.rejected.sort_by_key(|r| r.row);
     let report_json = serde_json::to_string(&report).unwrap_or_else(|_| "{}".into());

@@ -13,6 +13,11 @@
 //! The page works while 惠企服务 is switched off for the public: staff prepare the
 //! directory's data before it opens.
 //!
+//! An association reviewer imports for their own province: rows of organisations
+//! whose review goes to another province (see `review_queue::route_province`) are
+//! refused with the reason, and a list only marks licences of the provinces its
+//! good rows are in. Admins import any list.
+//!
 //! Only the uploader may confirm their file (another account's file id answers 404).
 //! Both steps go to the audit log (`supplier_import.preview`, `supplier_import.commit`).
 
@@ -21,6 +26,7 @@ use crate::context::{Authenticated, Viewer};
 use crate::error::{AppError, AppResult};
 use crate::errors::rendered;
 use crate::page::Page;
+use crate::review_queue;
 use crate::state::AppState;
 use crate::uploads::{self, FileKind, UploadError, UploadPolicy, format_size};
 use askama::Template;
@@ -29,9 +35,12 @@ use axum::body::Body;
 use axum::extract::{FromRequest, Multipart, Path, Request, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
+use greenbridge_domain::region::RegionTree;
 use greenbridge_domain::role::Permission;
 use greenbridge_domain::time::format_unix_zh;
-use greenbridge_ingest::suppliers::{ListKind, RunSource, SupplierImport, import_bytes};
+use greenbridge_ingest::suppliers::{
+    ListKind, ParsedList, RunSource, SupplierImport, import_bytes_narrowed,
+};
 use greenbridge_ingest::{ImportOptions, IngestError};
 use greenbridge_store::blob::StorageKey;
 use greenbridge_store::{FileRecord, Outcome};
@@ -248,6 +257,7 @@ async fn run_import(
     dry_run: bool,
 ) -> AppResult<Result<SupplierImport, String>> {
     let bytes = read_file(state, file).await?;
+    let scope = review_queue::scope(viewer)?;
     let options = ImportOptions {
         kind: (!kind.is_empty()).then(|| kind.to_string()),
         dry_run,
@@ -259,7 +269,18 @@ async fn run_import(
         file_name: file.original_name.clone(),
         file_id: Some(file.id),
     };
-    match import_bytes(&state.store, &bytes, &source, &options).await {
+    let province_name = scope
+        .as_deref()
+        .map(|p| RegionTree::embedded().full_name(p));
+    let narrow = |parsed: &mut ParsedList| {
+        if let (Some(province), Some(name)) = (&scope, &province_name) {
+            parsed.keep_provinces(
+                |region| review_queue::route_province(&state.config, region) == *province,
+                name,
+            );
+        }
+    };
+    match import_bytes_narrowed(&state.store, &bytes, &source, &options, narrow).await {
         Ok(outcome) => Ok(Ok(outcome)),
         Err(IngestError::Unreadable(message) | IngestError::Options(message)) => Ok(Err(message)),
         Err(IngestError::Store(error)) => Err(error.into()),

@@ -733,7 +733,7 @@ async fn an_admin_previews_an_upload_then_confirms_it() {
 }
 
 #[tokio::test]
-async fn a_reviewer_imports_a_csv_list_too() {
+async fn a_reviewer_imports_the_rows_of_their_own_province_only() {
     let app = spawn_app().await;
     let reviewer = reviewer(&app, "reviewer@example.cn", "310000").await;
     let file = Upload {
@@ -747,6 +747,11 @@ async fn a_reviewer_imports_a_csv_list_too() {
         html.contains("导入预览：生态环境监测机构"),
         "recognised: {html}"
     );
+    // The list covers the whole zone: the rows of 江苏 and 浙江 are refused.
+    assert!(
+        html.contains("不在上海市：协会审核员只能导入本省单位"),
+        "{html}"
+    );
     let action = confirm_action(&html);
     let response = reviewer
         .client
@@ -759,7 +764,60 @@ async fn a_reviewer_imports_a_csv_list_too() {
         .await
         .expect("confirm");
     assert_eq!(response.status(), StatusCode::OK);
-    assert_eq!(count(&app, "SELECT COUNT(*) FROM organisations").await, 45);
+    let shanghai = count(
+        &app,
+        "SELECT COUNT(*) FROM organisations WHERE region_code LIKE '31%'",
+    )
+    .await;
+    assert!(shanghai > 10, "{shanghai}");
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM organisations").await,
+        shanghai
+    );
+    // An admin imports the whole list.
+    let admin = enrolled_admin(&app, "admin@example.cn").await;
+    let file = Upload {
+        file_name: "monitoring.csv",
+        mime: "text/csv",
+        bytes: MONITORING.to_vec(),
+    };
+    let (status, html) = upload(&admin.visitor, "", file).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(!html.contains("协会审核员只能导入本省单位"));
+}
+
+#[tokio::test]
+async fn a_province_s_list_marks_only_that_province_s_licences_as_missing() {
+    let app = spawn_app().await;
+    import_ok(
+        &app,
+        ListKind::HwLicence,
+        &plain_licence_list(&three_licences()),
+    )
+    .await;
+    // 上海's list carries none of 吴江's licences: they stay as they are.
+    let mut shanghai = licence(
+        1,
+        "SH0118OOI201",
+        "上海测试戊环保科技有限公司",
+        "91310118MA1TEXT05",
+    );
+    shanghai.region = "上海市青浦区";
+    let outcome = import_ok(&app, ListKind::HwLicence, &plain_licence_list(&[shanghai])).await;
+    assert_eq!(outcome.report.created, 1);
+    assert!(
+        outcome.not_in_latest.is_empty(),
+        "{:?}",
+        outcome.not_in_latest
+    );
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) FROM qualifications WHERE not_in_latest = 1"
+        )
+        .await,
+        0
+    );
 }
 
 #[tokio::test]
