@@ -14,6 +14,7 @@ use std::collections::{BTreeMap, HashMap};
 use askama::Template;
 use axum::Json;
 use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use greenbridge_domain::module::Module;
 use greenbridge_domain::money::Money;
@@ -30,6 +31,7 @@ use super::api::{Facet, Params};
 use super::services::ensure_enabled;
 use crate::context::Ctx;
 use crate::error::{AppError, AppResult};
+use crate::errors::rendered;
 use crate::page::Page;
 use crate::state::AppState;
 
@@ -834,6 +836,8 @@ struct HallPage {
     can_save: bool,
     can_post: bool,
     saved_query: String,
+    /// Why the filters in the address could not be read.
+    error: Option<String>,
 }
 
 const PAGE_SIZE: usize = 20;
@@ -1004,18 +1008,10 @@ fn region_selects(chosen: Option<&str>) -> Vec<RegionSelect> {
     selects
 }
 
-/// `GET /demands`: the hall.
-pub async fn index(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    RawQuery(raw): RawQuery,
-) -> AppResult<Response> {
-    ensure_enabled(&state, Module::Demands).await?;
-    let mut known: Vec<&str> = FILTER_PARAMS.to_vec();
-    known.extend(["kind", "province", "city", "district", "town"]);
-    let params = Params::parse(raw, &known)?;
+/// The kind, the filters and the page number of the hall's address.
+fn read_hall_query(params: &Params) -> AppResult<(Kind, HallFilters, usize)> {
     let kind = Kind::parse(params.one("kind"))?;
-    let filters = HallFilters::from_params(&params)?;
+    let filters = HallFilters::from_params(params)?;
     let page_number = params
         .one("page")
         .map(|p| {
@@ -1026,15 +1022,66 @@ pub async fn index(
         })
         .transpose()?
         .unwrap_or(1);
-    let found = search(
-        &state,
-        kind,
-        &filters,
-        (page_number - 1) * PAGE_SIZE,
-        PAGE_SIZE,
-        true,
-    )
-    .await?;
+    Ok((kind, filters, page_number))
+}
+
+/// `GET /demands`: the hall.
+pub async fn index(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    RawQuery(raw): RawQuery,
+) -> AppResult<Response> {
+    ensure_enabled(&state, Module::Demands).await?;
+    let mut known: Vec<&str> = FILTER_PARAMS.to_vec();
+    known.extend(["kind", "province", "city", "district", "town"]);
+    let params = Params::parse(raw.clone(), &known);
+    let parsed = match &params {
+        Ok(params) => read_hall_query(params),
+        Err(AppError::BadRequest { message, field }) => Err(AppError::BadRequest {
+            message: message.clone(),
+            field: field.clone(),
+        }),
+        Err(_) => Err(AppError::bad_request("query", "无法读取筛选条件")),
+    };
+    // A filter that cannot be read (a link typed by hand, an old bookmark) shows
+    // the hall with the message and the form as typed, without results.
+    let (kind, filters, page_number, error) = match parsed {
+        Ok((kind, filters, page_number)) => (kind, filters, page_number, None),
+        Err(AppError::BadRequest { message, .. }) => {
+            let kind = params
+                .as_ref()
+                .ok()
+                .and_then(|p| Kind::parse(p.one("kind")).ok())
+                .unwrap_or(Kind::Both);
+            (kind, HallFilters::default(), 1, Some(message))
+        }
+        Err(other) => return Err(other),
+    };
+    let found = if error.is_some() {
+        Found {
+            total: 0,
+            items: Vec::new(),
+            facets: BTreeMap::new(),
+            relaxed: false,
+        }
+    } else {
+        search(
+            &state,
+            kind,
+            &filters,
+            (page_number - 1) * PAGE_SIZE,
+            PAGE_SIZE,
+            true,
+        )
+        .await?
+    };
+    // What was typed, for the form when it is shown again with the message.
+    let typed = |name: &str| -> String {
+        form_urlencoded::parse(raw.as_deref().unwrap_or_default().as_bytes())
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.chars().take(100).collect())
+            .unwrap_or_default()
+    };
     let now = state.clock.unix();
     let today = greenbridge_domain::time::format_date(state.clock.today());
     let rows: Vec<Row> = found
@@ -1132,24 +1179,25 @@ pub async fn index(
         .extend_pairs(saved_pairs.iter().map(|(k, v)| (*k, v.as_str())))
         .finish();
     let page = Page::new(&state, &ctx, "需求大厅").await;
+    let shown = |value: Option<String>, name: &str| {
+        if error.is_some() {
+            typed(name)
+        } else {
+            value.unwrap_or_default()
+        }
+    };
     let html = HallPage {
         page,
         kind: kind.as_str(),
-        q: filters.q.clone().unwrap_or_default(),
+        q: shown(filters.q.clone(), "q"),
         region_selects: region_selects(filters.regions.first().map(String::as_str)),
         types: type_choices,
         categories,
-        budget_min: filters
-            .budget_min
-            .map(|v| v.to_string())
-            .unwrap_or_default(),
-        budget_max: filters
-            .budget_max
-            .map(|v| v.to_string())
-            .unwrap_or_default(),
-        party: filters.parties.first().cloned().unwrap_or_default(),
-        publish_from: filters.publish_from.clone().unwrap_or_default(),
-        publish_to: filters.publish_to.clone().unwrap_or_default(),
+        budget_min: shown(filters.budget_min.map(|v| v.to_string()), "budget_min"),
+        budget_max: shown(filters.budget_max.map(|v| v.to_string()), "budget_max"),
+        party: shown(filters.parties.first().cloned(), "purchaser"),
+        publish_from: shown(filters.publish_from.clone(), "publish_from"),
+        publish_to: shown(filters.publish_to.clone(), "publish_to"),
         open_only: filters.open_only,
         sort: match filters.sort_key() {
             SortKey::Date => "date",
@@ -1171,8 +1219,12 @@ pub async fn index(
         can_save: viewer.is_some(),
         can_post,
         saved_query,
+        error: error.clone(),
     }
     .render()?;
+    if error.is_some() {
+        return Ok(rendered(StatusCode::BAD_REQUEST, Html(html)));
+    }
     Ok(Html(html).into_response())
 }
 

@@ -387,6 +387,22 @@ async fn the_hall_page_switches_between_notices_and_demands_with_filters_in_the_
     assert!(paged.contains("region=310118"));
     let (status, _) = app.get_html("/demands?kind=everything").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
+    // A filter that cannot be read: the hall again, with the message and the form
+    // as typed (escaped), and no results.
+    let (status, page) = app
+        .get_html("/demands?q=%E5%BA%9F%E6%B0%B4%3Cb%3E&budget_min=abc&budget_max=500")
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(page.contains("role=\"alert\""), "{page}");
+    assert!(page.contains("筛选条件有误"), "{page}");
+    assert!(page.contains("<form method=\"get\" action=\"/demands\""));
+    assert!(
+        page.contains("value=\"废水&#60;b&#62;\"") && !page.contains("废水<b>"),
+        "{page}"
+    );
+    assert!(page.contains("value=\"abc\""), "{page}");
+    assert!(page.contains("value=\"500\""), "{page}");
+    assert!(page.contains("共 0 条"), "{page}");
     // A demand's page.
     let id: i64 = sqlx::query_scalar("SELECT id FROM demands WHERE source_id = 'dem-0001'")
         .fetch_one(app.store.pool())
