@@ -769,6 +769,50 @@ impl Store {
 }
 
 impl Store {
+    /// Deletes document `id` with its links (in both directions), its links to
+    /// articles and its attachment rows, and queues its removal from the index,
+    /// in one transaction. Returns the ids of the attached files, whose rows and
+    /// bytes the caller removes (no other record uses a document's uploads);
+    /// `None` when there is no such document. The statuses of the documents it
+    /// replaced stay as recorded.
+    pub async fn delete_regulation(&self, id: i64, now: i64) -> Result<Option<Vec<i64>>> {
+        let mut tx = self.pool.begin().await?;
+        let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM regulations WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if exists.is_none() {
+            return Ok(None);
+        }
+        let files: Vec<i64> =
+            sqlx::query_scalar("SELECT file_id FROM regulation_files WHERE regulation_id = $1")
+                .bind(id)
+                .fetch_all(&mut *tx)
+                .await?;
+        // The documents on the other end of a link change what their pages and
+        // index documents say about it.
+        let linked: Vec<i64> = sqlx::query_scalar(
+            "SELECT to_id FROM regulation_links WHERE from_id = $1 \
+             UNION SELECT from_id FROM regulation_links WHERE to_id = $1",
+        )
+        .bind(id)
+        .fetch_all(&mut *tx)
+        .await?;
+        for sql in [
+            "DELETE FROM regulation_article_links WHERE regulation_id = $1",
+            "DELETE FROM regulation_links WHERE from_id = $1 OR to_id = $1",
+            "DELETE FROM regulation_files WHERE regulation_id = $1",
+            "DELETE FROM regulations WHERE id = $1",
+        ] {
+            sqlx::query(sql).bind(id).execute(&mut *tx).await?;
+        }
+        for doc in std::iter::once(id).chain(linked) {
+            crate::outbox::record(&mut tx, COLLECTION, &doc.to_string(), now).await?;
+        }
+        tx.commit().await?;
+        Ok(Some(files))
+    }
+
     /// Attaches a stored file to a document.
     pub async fn add_regulation_file(
         &self,

@@ -84,6 +84,7 @@ pub fn routes() -> Router<AppState> {
                     UPLOAD_POLICY.body_limit(),
                 )),
         )
+        .route("/regulations/{id}/delete", get(confirm_delete).post(delete))
         .route("/regulations/articles", get(articles))
         .route(
             "/regulations/articles/new",
@@ -760,6 +761,95 @@ pub async fn update(
     let id = parse_id(&id)?;
     let existing = state.store.regulation(id).await?;
     save(state, auth, Some(existing), request).await
+}
+
+#[derive(Template)]
+#[template(path = "regulation_delete.html")]
+struct DeletePage {
+    page: Page,
+    regulation: Regulation,
+    /// Links to and from other documents, linked articles, attached files.
+    links: usize,
+    articles: usize,
+    files: usize,
+}
+
+/// `GET /regulations/{id}/delete`: says what goes with the document and asks to
+/// confirm (a form; nothing is deleted by a link).
+pub async fn confirm_delete(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    Path(id): Path<String>,
+) -> AppResult<Html<String>> {
+    auth.require(Permission::ManageRegulations)?;
+    ensure_enabled(&state, Module::Regulations).await?;
+    let id = parse_id(&id)?;
+    let regulation = state.store.regulation(id).await?;
+    let links = state.store.regulation_links(id).await?;
+    let link_count = links.replaced_by.len()
+        + links.replaces.len()
+        + links.amends.len()
+        + links.amended_by.len();
+    let articles = state.store.articles_for_regulation(id).await?.len();
+    let files = state.store.regulation_files(id).await?.len();
+    let page = Page::new(&state, &auth.1, format!("删除 - {}", regulation.title)).await;
+    Ok(Html(
+        DeletePage {
+            page,
+            regulation,
+            links: link_count,
+            articles,
+            files,
+        }
+        .render()?,
+    ))
+}
+
+/// `POST /regulations/{id}/delete`: deletes the document, its links and its
+/// uploaded files; audited.
+pub async fn delete(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    Path(id): Path<String>,
+) -> AppResult<Redirect> {
+    let viewer = auth.require(Permission::ManageRegulations)?.clone();
+    ensure_enabled(&state, Module::Regulations).await?;
+    let id = parse_id(&id)?;
+    let regulation = state.store.regulation(id).await?;
+    let Some(files) = state
+        .store
+        .delete_regulation(id, state.clock.unix())
+        .await?
+    else {
+        return Err(AppError::NotFound);
+    };
+    let mut removed = Vec::new();
+    for file_id in files {
+        if let Ok(file) = state.store.file(file_id).await {
+            uploads::discard(&state, &file).await;
+            removed.push(format!("file:{file_id}"));
+        }
+    }
+    audit::record(
+        &state,
+        &auth.1,
+        Actor::account(&viewer.account),
+        "regulation.delete",
+        &format!("regulation:{id}"),
+        Outcome::Success,
+        &format!(
+            "{}{}; {}",
+            regulation.title,
+            regulation
+                .source_id
+                .as_deref()
+                .map(|s| format!(" ({s})"))
+                .unwrap_or_default(),
+            removed.join(" ")
+        ),
+    )
+    .await?;
+    Ok(Redirect::to("/regulations"))
 }
 
 // ---------------------------------------------------------------------------------

@@ -938,3 +938,113 @@ async fn a_feed_adds_new_documents_and_records_each_run() {
         StatusCode::FORBIDDEN
     );
 }
+
+#[tokio::test]
+async fn staff_delete_a_document_after_confirming_with_its_links_and_files_and_it_is_audited() {
+    let app = spawn_app().await;
+    import_sample(&app).await;
+    let staff = reviewer(&app, "assoc-delete@example.com", "310000").await;
+    let response = staff
+        .post_multipart(
+            "/regulations/new",
+            &document_fields("待删除的通知", "沪环土〔2026〕90号"),
+            Some((
+                "file",
+                Upload {
+                    file_name: "待删除.docx",
+                    mime: "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                    bytes: docx(&["第一条 待删除。"]),
+                },
+            )),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let id: i64 = location(&response)
+        .trim_start_matches("/regulations/")
+        .split('/')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    // It replaces a sample document, so there is a link to go with it.
+    let replaced = id_of(&app, "reg-0002").await;
+    app.store
+        .add_regulation_link(
+            id,
+            greenbridge_store::regulations::LinkKind::Replaces,
+            replaced,
+            app.state.clock.unix(),
+        )
+        .await
+        .unwrap();
+    let file_id: i64 =
+        sqlx::query_scalar("SELECT file_id FROM regulation_files WHERE regulation_id = $1")
+            .bind(id)
+            .fetch_one(app.store.pool())
+            .await
+            .unwrap();
+
+    // Others may not; the page asks first and a link deletes nothing.
+    let anonymous = Visitor::new(&app);
+    assert_ne!(
+        anonymous
+            .get(&format!("/regulations/{id}/delete"))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    let (_, edit) = staff.get_html(&format!("/regulations/{id}/edit")).await;
+    assert!(edit.contains(&format!("/regulations/{id}/delete")));
+    let (status, confirm) = staff.get_html(&format!("/regulations/{id}/delete")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        confirm.contains("待删除的通知") && confirm.contains("共 1 条"),
+        "{confirm}"
+    );
+    assert!(app.store.find_regulation(id).await.unwrap().is_some());
+    // Without the CSRF token: refused.
+    let response = app
+        .client
+        .post(app.url(&format!("/regulations/{id}/delete")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+
+    let response = staff
+        .post_form(&format!("/regulations/{id}/delete"), &[])
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert!(app.store.find_regulation(id).await.unwrap().is_none());
+    assert_eq!(
+        anonymous.get(&format!("/regulations/{id}")).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    let left: i64 = sqlx::query_scalar(
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM regulation_links WHERE from_id = $1 OR to_id = $1",
+    )
+    .bind(id)
+    .fetch_one(app.store.pool())
+    .await
+    .unwrap();
+    assert_eq!(left, 0);
+    assert!(app.store.file(file_id).await.is_err(), "the upload is gone");
+    assert!(app.store.find_regulation(replaced).await.unwrap().is_some());
+    assert_eq!(audit_count(&app, "regulation.delete", "success").await, 1);
+    // Out of the search index too.
+    app.state.search.catch_up().await.unwrap();
+    let found = api(&anonymous, &format!("q={}", urlencode("待删除的通知"))).await;
+    assert!(
+        found["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|i| i["title"] != "待删除的通知"),
+        "{found}"
+    );
+    // A second time: 404.
+    let response = staff
+        .post_form(&format!("/regulations/{id}/delete"), &[])
+        .await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+}
