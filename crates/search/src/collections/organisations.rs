@@ -20,7 +20,8 @@ use std::collections::BTreeSet;
 
 pub static ORGANISATIONS: CollectionSpec = CollectionSpec {
     name: greenbridge_store::collections::ORGANISATIONS,
-    version: 3,
+    // 4: hw_valid_key, the validity of each HW category.
+    version: 4,
     text_fields: &[
         TextField {
             name: "name",
@@ -81,6 +82,7 @@ pub static ORGANISATIONS: CollectionSpec = CollectionSpec {
         "valid_to_cma",
         "valid_to_eia",
         "valid_to_other",
+        "hw_valid_key",
     ],
 };
 
@@ -106,6 +108,18 @@ pub fn valid_to_field(kind: Option<&str>) -> &'static str {
         Some("other") => "valid_to_other",
         _ => "valid_to_any",
     }
+}
+
+/// The `hw_valid_key` value of HW category `category` (`HW08`) covered by a licence
+/// valid up to `day`: the category's number times ten million plus the day, so that
+/// one range per category asks for a licence of that category still valid
+/// (`hw_valid_key(c, today)..=hw_valid_key(c, OPEN_ENDED)`), in a multi-valued
+/// number field. `None` for a text that is not a category.
+pub fn hw_valid_key(category: &str, day: i64) -> Option<i64> {
+    let number: i64 = category.strip_prefix("HW")?.parse().ok()?;
+    (1..=99)
+        .contains(&number)
+        .then(|| number * 10_000_000 + day.clamp(0, OPEN_ENDED))
 }
 
 /// Days since 1970-01-01 of a `YYYY-MM-DD` date.
@@ -303,6 +317,8 @@ pub fn organisation_doc(entry: &DirectoryEntry) -> Doc {
     let mut facility_addresses = BTreeSet::new();
     let mut capacity: Option<i64> = None;
     let mut valid_to: std::collections::BTreeMap<&'static str, i64> = Default::default();
+    // Per HW category: the last valid day of the licences that cover it.
+    let mut hw_valid: std::collections::BTreeMap<String, i64> = Default::default();
     for q in &entry.qualifications {
         if q.verification == "rejected" {
             continue;
@@ -320,6 +336,10 @@ pub fn organisation_doc(entry: &DirectoryEntry) -> Doc {
         if q.kind == "hw-licence" {
             for line in &q.hw {
                 hw.insert(line.category.clone());
+                if let Some(day) = last_valid_day(q) {
+                    let slot = hw_valid.entry(line.category.clone()).or_insert(day);
+                    *slot = (*slot).max(day);
+                }
             }
             modes.extend(q.modes.iter().cloned());
             if !q.modes_text.is_empty() {
@@ -365,6 +385,11 @@ pub fn organisation_doc(entry: &DirectoryEntry) -> Doc {
     }
     for (field, day) in valid_to {
         doc = doc.number(field, day);
+    }
+    for (category, day) in hw_valid {
+        if let Some(key) = hw_valid_key(&category, day) {
+            doc = doc.number("hw_valid_key", key);
+        }
     }
     doc
 }

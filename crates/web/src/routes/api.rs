@@ -378,7 +378,7 @@ async fn openapi() -> Json<Value> {
                     repeated("qualification", "hw-licence | cma | eia | other"),
                     repeated("hw", "危险废物类别，如 HW08；重复时须全部可收"),
                     param("capacity_min", "核准能力下限（吨/年）"), repeated("mode", "收集 | 贮存 | 利用 | 处置"),
-                    repeated("size", "微型 | 小型 | 中型 | 大型 | 未填"), param("valid_only", "true：只含资质在有效期内的机构"),
+                    repeated("size", "微型 | 小型 | 中型 | 大型 | 未填"), param("valid_only", "true：只含资质在有效期内的机构；与 hw 同用时，所选每个危废类别都须有在有效期内的经营许可证"),
                     param("serves", "地区代码：许可证收集范围允许该地区"),
                     param("sort", "relevance | name | validity"), param("order", "asc | desc")]),
                 "responses": list_response.clone() } });

@@ -28,7 +28,7 @@ use greenbridge_domain::role::{Permission, Role};
 use greenbridge_domain::service_category::ServiceCatalogue;
 use greenbridge_domain::time::format_date;
 use greenbridge_search::collections::organisations::{
-    QUALIFICATION_KINDS, SERVES_EVERYWHERE, SIZE_UNSET, valid_to_field,
+    OPEN_ENDED, QUALIFICATION_KINDS, SERVES_EVERYWHERE, SIZE_UNSET, hw_valid_key, valid_to_field,
 };
 use greenbridge_search::{Filter, SearchRequest, SearchResults, Sort};
 use greenbridge_store::supplier_queries::NewCorrection;
@@ -324,6 +324,21 @@ impl SupplierSearch {
                 min: Some(today),
                 max: None,
             });
+            // And a licence still valid for each category asked (one filter
+            // each): an expired licence for HW08 does not count because another
+            // licence of the organisation, for HW49, still runs.
+            for category in &self.hw {
+                if let (Some(min), Some(max)) = (
+                    hw_valid_key(category, today),
+                    hw_valid_key(category, OPEN_ENDED),
+                ) {
+                    filters.push(Filter::Range {
+                        field: "hw_valid_key".into(),
+                        min: Some(min),
+                        max: Some(max),
+                    });
+                }
+            }
         }
         if let Some(code) = &self.serves {
             // A licence restricted to region R may serve X when X lies within R.

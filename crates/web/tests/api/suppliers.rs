@@ -205,6 +205,47 @@ fn sorted(mut v: Vec<i64>) -> Vec<i64> {
 }
 
 #[tokio::test]
+async fn valid_only_with_hw_asks_for_a_valid_licence_of_that_category() {
+    let app = spawn_app().await;
+    // HW08 on a licence that has expired, HW49 on one that still runs.
+    let e = list_org(
+        &app,
+        "91320509MA5KUP005",
+        "吴江旧证示例环保有限公司",
+        "320509",
+        vec![
+            licence(&Licence {
+                number: "JSWJ320509005",
+                hw: &[("HW08", &[])],
+                modes: &[HwMode::Collect],
+                capacity_t: Some(100),
+                valid_to: date!(2025 - 03 - 31),
+                area: &[],
+            }),
+            licence(&Licence {
+                number: "JSWJ320509006",
+                hw: &[("HW49", &[])],
+                modes: &[HwMode::Collect],
+                capacity_t: Some(100),
+                valid_to: date!(2029 - 03 - 31),
+                area: &[],
+            }),
+        ],
+        false,
+    )
+    .await;
+    app.state.search.catch_up().await.expect("index");
+    let (_, body) = api(&app, "hw=HW08").await;
+    assert_eq!(ids(&body), vec![e]);
+    let (_, body) = api(&app, "hw=HW08&valid_only=true").await;
+    assert_eq!(ids(&body), Vec::<i64>::new(), "{body}");
+    let (_, body) = api(&app, "hw=HW49&valid_only=true").await;
+    assert_eq!(ids(&body), vec![e]);
+    let (_, body) = api(&app, "hw=HW08&hw=HW49&valid_only=true").await;
+    assert_eq!(ids(&body), Vec::<i64>::new());
+}
+
+#[tokio::test]
 async fn keywords_reach_suppliers_through_everyday_waste_names_and_filters_combine() {
     let app = spawn_app().await;
     let f = fixture(&app).await;
@@ -231,6 +272,11 @@ async fn keywords_reach_suppliers_through_everyday_waste_names_and_filters_combi
     assert_eq!(ids(&body), sorted(vec![f.a, f.b]));
     let (_, body) = api(&app, "qualification=hw-licence").await;
     assert_eq!(ids(&body), sorted(vec![f.a, f.b, f.c]));
+    // With hw: a licence still valid for each category asked.
+    let (_, body) = api(&app, "hw=HW49&valid_only=true").await;
+    assert_eq!(ids(&body), vec![f.a]);
+    let (_, body) = api(&app, "hw=HW08&hw=HW49&valid_only=true").await;
+    assert_eq!(ids(&body), vec![f.a]);
 
     // capacity_min in t/a.
     let (_, body) = api(&app, "capacity_min=1000").await;
