@@ -112,6 +112,7 @@ pub async fn reindex(mut settings: Settings, collection: Option<String>) -> Resu
 pub struct ImportFlags {
     pub kind: Option<String>,
     pub dry_run: bool,
+    pub partial: bool,
     pub json: bool,
 }
 
@@ -137,6 +138,7 @@ pub async fn import(
         sample: false,
         now: clock.unix(),
         actor_account_id: None,
+        partial: flags.partial,
     };
     let report = match greenbridge_ingest::import(&store, dataset, path, &options).await {
         Ok(report) => report,

@@ -93,6 +93,10 @@ struct ImportArgs {
     /// Read and check everything, report, commit nothing
     #[arg(long)]
     dry_run: bool,
+    /// Suppliers: the file is a partial list (补充名单); it adds and updates, and marks
+    /// no licence 不在最新名单
+    #[arg(long)]
+    partial: bool,
     /// Print the report as JSON (read, created, updated, unchanged, rejected, skipped)
     #[arg(long)]
     json: bool,
@@ -233,6 +237,7 @@ fn main() -> ExitCode {
                     commands::ImportFlags {
                         kind: args.kind,
                         dry_run: args.dry_run,
+                        partial: args.partial,
                         json: args.json,
                     },
                 )

@@ -239,6 +239,7 @@ async fn import_only(path: &Path) {
         sample: false,
         now: 1_780_000_000,
         actor_account_id: None,
+        partial: false,
     };
     for (label, dry_run) in [
         ("first import (all created)", false),

@@ -81,6 +81,9 @@ pub struct ImportOptions {
     pub now: i64,
     /// The account that started the import from the web, if one did.
     pub actor_account_id: Option<i64>,
+    /// The file is a partial list (suppliers: 补充名单): it adds and updates, and marks
+    /// nothing 不在最新名单.
+    pub partial: bool,
 }
 
 impl ImportReport {

@@ -352,15 +352,18 @@ pub async fn apply(
         .iter()
         .filter_map(|r| r.region_code.get(..2).map(str::to_string))
         .collect();
-    let not_in_latest = tx
-        .mark_not_in_latest(
+    let not_in_latest = if options.partial {
+        Vec::new()
+    } else {
+        tx.mark_not_in_latest(
             parsed.kind.qualification_kind(),
             &provinces,
             &seen,
             &parsed.keep,
             now,
         )
-        .await?;
+        .await?
+    };
     report.rejected.sort_by_key(|r| r.row);
     let report_json = serde_json::to_string(&report).unwrap_or_else(|_| "{}".into());
     tx.finish_run(
@@ -428,6 +431,7 @@ pub async fn import_samples(
             sample: true,
             now,
             actor_account_id: None,
+            partial: false,
         };
         let source = RunSource {
             file_name: file_name.to_string(),

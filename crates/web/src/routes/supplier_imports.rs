@@ -122,6 +122,8 @@ pub struct ReportView {
     pub rejected: Vec<RejectedItem>,
     pub marked: Vec<MarkedItem>,
     pub committed: bool,
+    /// A partial list (补充名单): nothing is marked 不在最新名单.
+    pub partial: bool,
 }
 
 #[derive(Template)]
@@ -208,9 +210,10 @@ async fn read_file(state: &AppState, file: &FileRecord) -> AppResult<Vec<u8>> {
     Ok(bytes)
 }
 
-fn view(outcome: &SupplierImport, file: &FileRecord) -> ReportView {
+fn view(outcome: &SupplierImport, file: &FileRecord, partial: bool) -> ReportView {
     let report = &outcome.report;
     ReportView {
+        partial,
         kind_label: outcome.kind.label_zh(),
         kind: outcome.kind.as_str(),
         file_name: file.original_name.clone(),
@@ -254,6 +257,7 @@ async fn run_import(
     viewer: &Viewer,
     file: &FileRecord,
     kind: &str,
+    partial: bool,
     dry_run: bool,
 ) -> AppResult<Result<SupplierImport, String>> {
     let bytes = read_file(state, file).await?;
@@ -264,6 +268,7 @@ async fn run_import(
         sample: false,
         now: state.clock.unix(),
         actor_account_id: Some(viewer.account.id),
+        partial,
     };
     let source = RunSource {
         file_name: file.original_name.clone(),
@@ -300,6 +305,7 @@ pub async fn upload(
         .await
         .map_err(|_| AppError::bad_request("file", "请以表单方式上传文件"))?;
     let mut kind = String::new();
+    let mut partial = false;
     let mut outcome: Option<Result<FileRecord, UploadError>> = None;
     loop {
         let field = match multipart.next_field().await {
@@ -319,6 +325,9 @@ pub async fn upload(
         match field.name() {
             Some("kind") => {
                 kind = field.text().await.unwrap_or_default().trim().to_string();
+            }
+            Some("partial") => {
+                partial = field.text().await.unwrap_or_default().trim() == "true";
             }
             Some("file") if outcome.is_none() => {
                 if field.file_name().is_none_or(str::is_empty) {
@@ -359,7 +368,7 @@ pub async fn upload(
             return Ok(rendered(error.status(), Html(html)));
         }
     };
-    match run_import(&state, &viewer, &file, &kind, true).await? {
+    match run_import(&state, &viewer, &file, &kind, partial, true).await? {
         Ok(outcome) => {
             audit::record(
                 &state,
@@ -376,7 +385,7 @@ pub async fn upload(
                 ),
             )
             .await?;
-            let report = view(&outcome, &file);
+            let report = view(&outcome, &file, partial);
             let html = render(&state, &auth, outcome.kind.as_str(), None, Some(report)).await?;
             Ok(Html(html).into_response())
         }
@@ -403,6 +412,9 @@ pub async fn upload(
 pub struct ConfirmForm {
     #[serde(default)]
     kind: String,
+    /// "true" for a partial list.
+    #[serde(default)]
+    partial: String,
 }
 
 /// Step 2: commit the previewed file.
@@ -420,7 +432,8 @@ pub async fn confirm(
         return Err(AppError::NotFound);
     }
     let kind = kind_static(&form.kind).to_string();
-    match run_import(&state, &viewer, &file, &kind, false).await? {
+    let partial = form.partial == "true";
+    match run_import(&state, &viewer, &file, &kind, partial, false).await? {
         Ok(outcome) => {
             audit::record(
                 &state,
@@ -439,7 +452,7 @@ pub async fn confirm(
                 ),
             )
             .await?;
-            let report = view(&outcome, &file);
+            let report = view(&outcome, &file, partial);
             let html = render(&state, &auth, outcome.kind.as_str(), None, Some(report)).await?;
             Ok(Html(html).into_response())
         }

@@ -32,6 +32,7 @@ async fn import(
         sample: false,
         now: server_now(),
         actor_account_id: None,
+        partial: false,
     };
     let source = RunSource {
         file_name: "list".into(),
@@ -502,6 +503,48 @@ async fn a_newer_list_updates_validity_and_capacity_and_marks_what_it_no_longer_
 }
 
 #[tokio::test]
+async fn a_partial_list_adds_and_updates_and_marks_nothing_missing() {
+    let app = spawn_app().await;
+    import_ok(
+        &app,
+        ListKind::HwLicence,
+        &plain_licence_list(&three_licences()),
+    )
+    .await;
+    let mut newer = vec![three_licences().remove(0)];
+    newer[0].capacity_t = 9000.0;
+    newer.push(licence(
+        4,
+        "JS0509OOI104",
+        "苏州测试丁环保科技有限公司",
+        "91320509MA1TEXT04",
+    ));
+    let options = ImportOptions {
+        kind: Some("hw-licence".into()),
+        partial: true,
+        now: server_now(),
+        ..ImportOptions::default()
+    };
+    let source = RunSource {
+        file_name: "补充名单.xlsx".into(),
+        file_id: None,
+    };
+    let outcome = import_bytes(&app.store, &plain_licence_list(&newer), &source, &options)
+        .await
+        .expect("imports");
+    assert_eq!((outcome.report.created, outcome.report.updated), (1, 1));
+    assert!(outcome.not_in_latest.is_empty());
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) FROM qualifications WHERE not_in_latest = 1"
+        )
+        .await,
+        0
+    );
+}
+
+#[tokio::test]
 async fn a_licence_in_a_refused_row_is_not_taken_as_missing_from_the_list() {
     let app = spawn_app().await;
     import_ok(
@@ -783,7 +826,7 @@ async fn a_reviewer_imports_the_rows_of_their_own_province_only() {
     };
     let (status, html) = upload(&admin.visitor, "", file).await;
     assert_eq!(status, StatusCode::OK, "{html}");
-    assert!(!html.contains("协会审核员只能导入本省单位"));
+    assert!(!html.contains("请由所在省份的协会或管理员导入"), "{html}");
 }
 
 #[tokio::test]
@@ -889,4 +932,68 @@ async fn an_upload_that_is_not_a_list_is_refused_with_a_message() {
     );
     // The refused list is not kept.
     assert_eq!(count(&app, "SELECT COUNT(*) FROM files").await, 0);
+}
+
+#[tokio::test]
+async fn the_page_imports_a_partial_list_without_marking_when_asked() {
+    let app = spawn_app().await;
+    let admin = enrolled_admin(&app, "admin@example.cn").await;
+    import_ok(
+        &app,
+        ListKind::HwLicence,
+        &plain_licence_list(&three_licences()),
+    )
+    .await;
+    let newer = vec![three_licences().remove(0)];
+    // As a full list, two licences would be marked.
+    let (_, html) = upload(
+        &admin.visitor,
+        "hw-licence",
+        xlsx_upload(&plain_licence_list(&newer)),
+    )
+    .await;
+    assert!(
+        html.contains(r#"<dd id="count-not-in-latest">2</dd>"#),
+        "{html}"
+    );
+    // As a partial list, none; the choice is carried to the confirmation.
+    let response = admin
+        .visitor
+        .post_multipart(
+            PAGE,
+            &[
+                ("kind".to_string(), "hw-licence".to_string()),
+                ("partial".to_string(), "true".to_string()),
+            ],
+            Some(("file", xlsx_upload(&plain_licence_list(&newer)))),
+        )
+        .await;
+    let html = unescape_html(&response.text().await.expect("body"));
+    assert!(
+        html.contains(r#"<dd id="count-not-in-latest">0</dd>"#),
+        "{html}"
+    );
+    assert!(html.contains(r#"<input type="hidden" name="partial" value="true">"#));
+    let action = confirm_action(&html);
+    let response = admin
+        .visitor
+        .client
+        .post(admin.visitor.url(&action))
+        .form(&[
+            ("_csrf", try_csrf_from(&html).expect("csrf").as_str()),
+            ("kind", "hw-licence"),
+            ("partial", "true"),
+        ])
+        .send()
+        .await
+        .expect("confirm");
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) FROM qualifications WHERE not_in_latest = 1"
+        )
+        .await,
+        0
+    );
 }
