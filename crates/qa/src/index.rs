@@ -1,6 +1,6 @@
 //! The index and the scoring of [`Engine`].
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use greenbridge_domain::{AliasTarget, HwCatalogue};
 use greenbridge_search::analyzer;
@@ -96,8 +96,8 @@ impl Default for Params {
             //   CALIBRATION=crates/qa/calibration/questions.jsonl WITH_TUNE=1 \
             //   CUT_ON=tune RULE=1.0 cargo run --release -p greenbridge-qa --example tune
             confidence: [
-                -13.26, 0.37, 0.0, 0.0, 0.0, 3.36, 0.77, 3.01, 1.3, 0.0, -4.43, 0.0, 3.17, 5.93,
-                0.0, 2.86, 1.43, 0.0, 0.85, 0.49,
+                -12.99, 0.59, 0.0, 0.0, 0.0, 2.75, 0.68, 3.08, 2.12, 0.0, -0.39, 0.0, 3.85, 6.11,
+                0.0, 0.0, 1.87, 0.88, 0.24, 0.64,
             ],
         }
     }
@@ -199,7 +199,8 @@ pub struct MatchFeatures {
     pub reverse_question: f64,
     /// Mean share of each entry keyword's bigrams found in the user's question.
     pub reverse_keywords: f64,
-    /// Weighted share of the question's words that the base never uses.
+    /// Weighted share of the question's words that the entries' own texts
+    /// (without their similar questions) never use.
     pub unseen: f64,
     /// The heaviest question word the entry lacks, relative to the rarest word.
     pub missing: f64,
@@ -210,8 +211,8 @@ pub struct MatchFeatures {
     pub word_agreement: f64,
     /// The same in the bigram view.
     pub bigram_agreement: f64,
-    /// Weighted share of the question's bigrams the base uses anywhere (how much
-    /// of the question is in the domain of the base).
+    /// Weighted share of the question's bigrams the entries' own texts use (how
+    /// much of the question is in the domain of the base).
     pub domain: f64,
     /// Share of the five best entries' score held by entries of this entry's
     /// category (the close entries agree on what the question is about).
@@ -314,6 +315,10 @@ pub struct Engine {
     question_grams: Vec<Vec<Vec<u32>>>,
     /// Per entry: each keyword's bigrams.
     keyword_grams: Vec<Vec<Vec<u32>>>,
+    /// The words and bigrams of the entries' own texts (question, keywords,
+    /// answer), without their similar questions: what the base speaks of.
+    own_words: HashSet<u32>,
+    own_grams: HashSet<u32>,
     /// Folded everyday waste names and the terms they add to a question.
     aliases: Vec<(String, Vec<Vec<String>>)>,
     /// The base's two-character words by sound, for typos.
@@ -383,6 +388,14 @@ impl Engine {
                     .collect()
             })
             .collect();
+        let own = |view: &View| -> HashSet<u32> {
+            view.tf[..SIMILAR]
+                .iter()
+                .flatten()
+                .flat_map(|doc| doc.keys().copied())
+                .collect()
+        };
+        let (own_words, own_grams) = (own(&words), own(&grams));
         let by_id = entries.iter().enumerate().map(|(i, e)| (e.id, i)).collect();
         let homophones = Homophones::new(words.vocab.keys(), &grams.vocab);
         Engine {
@@ -393,6 +406,8 @@ impl Engine {
             params,
             question_grams,
             keyword_grams,
+            own_words,
+            own_grams,
             aliases: waste_alias_terms(),
             homophones,
         }
@@ -489,6 +504,15 @@ impl Engine {
             }
         }
         let max_idf = self.words.idf(self.entries.len(), 0).max(1e-9);
+        // Whether the entries' own texts use a term (through one of its
+        // alternatives): similar questions, in everyday words, do not make a word
+        // part of what the base speaks of.
+        let known = |t: &QTerm, vocab: &HashSet<u32>, whole: bool| {
+            t.alternatives.iter().any(|(a, _)| {
+                (!whole || !a.is_empty())
+                    && a.iter().all(|id| id.is_some_and(|id| vocab.contains(&id)))
+            })
+        };
         // Content weights: a word the base never uses weighs as its rarest word,
         // function words nothing.
         let content: Vec<f64> = word_terms
@@ -496,11 +520,7 @@ impl Engine {
             .map(|t| {
                 if t.function {
                     0.0
-                } else if t
-                    .alternatives
-                    .iter()
-                    .any(|(a, _)| !a.is_empty() && a.iter().all(Option::is_some))
-                {
+                } else if known(t, &self.own_words, true) {
                     t.weight
                 } else {
                     max_idf
@@ -512,11 +532,7 @@ impl Engine {
         let unseen = if word_total > 0.0 {
             word_terms
                 .iter()
-                .filter(|t| {
-                    !t.alternatives
-                        .iter()
-                        .any(|(a, _)| !a.is_empty() && a.iter().all(Option::is_some))
-                })
+                .filter(|t| !known(t, &self.own_words, true))
                 .map(|t| t.weight)
                 .sum::<f64>()
                 / word_total
@@ -527,11 +543,7 @@ impl Engine {
         let domain = if gram_total > 0.0 {
             gram_terms
                 .iter()
-                .filter(|t| {
-                    t.alternatives
-                        .iter()
-                        .any(|(a, _)| a.iter().all(Option::is_some))
-                })
+                .filter(|t| known(t, &self.own_grams, false))
                 .map(|t| t.weight)
                 .sum::<f64>()
                 / gram_total
