@@ -582,23 +582,16 @@ impl Engine {
                 word_view.question_coverage,
             );
             let (gram_score, gram_cov) = (gram_view.score, gram_view.coverage);
-            let matched_content = word_view
+            let content_found: f64 = word_view
                 .present
                 .iter()
                 .zip(&content)
                 .filter(|(present, _)| **present)
                 .map(|(_, w)| w)
-                .sum::<f64>()
-                / max_idf;
+                .sum();
+            let matched_content = content_found / max_idf;
             let content_coverage = if content_total > 0.0 {
-                word_view
-                    .present
-                    .iter()
-                    .zip(&content)
-                    .filter(|(present, _)| **present)
-                    .map(|(_, w)| w)
-                    .sum::<f64>()
-                    / content_total
+                content_found / content_total
             } else {
                 0.0
             };
