@@ -280,6 +280,19 @@ pub async fn discard(state: &AppState, file: &FileRecord) {
     }
 }
 
+/// Removes the stored files with these ids (rows and bytes) once the record that
+/// used them is gone; returns `file:{id}` of each removed, for the audit log.
+pub async fn discard_ids(state: &AppState, ids: impl IntoIterator<Item = i64>) -> Vec<String> {
+    let mut removed = Vec::new();
+    for id in ids {
+        if let Ok(file) = state.store.file(id).await {
+            discard(state, &file).await;
+            removed.push(format!("file:{id}"));
+        }
+    }
+    removed
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

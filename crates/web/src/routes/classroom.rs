@@ -1710,13 +1710,7 @@ pub async fn delete_lesson(
     let Some((course_id, unused)) = state.store.delete_lesson(id, state.clock.unix()).await? else {
         return Err(AppError::NotFound);
     };
-    let mut removed = Vec::new();
-    for file_id in unused {
-        if let Ok(file) = state.store.file(file_id).await {
-            uploads::discard(&state, &file).await;
-            removed.push(format!("file:{file_id}"));
-        }
-    }
+    let removed = uploads::discard_ids(&state, unused).await;
     let detail = format!(
         "course:{course_id}; {}; {}",
         lesson.title,

@@ -823,13 +823,7 @@ pub async fn delete(
     else {
         return Err(AppError::NotFound);
     };
-    let mut removed = Vec::new();
-    for file_id in files {
-        if let Ok(file) = state.store.file(file_id).await {
-            uploads::discard(&state, &file).await;
-            removed.push(format!("file:{file_id}"));
-        }
-    }
+    let removed = uploads::discard_ids(&state, files).await;
     audit::record(
         &state,
         &auth.1,
