@@ -54,6 +54,17 @@ async fn ask(app: &TestApp, query: &[(&str, &str)]) -> (StatusCode, Value) {
     (status, response.json().await.expect("a JSON body"))
 }
 
+/// The open ticket of a question the assistant could not answer.
+async fn unanswered_ticket(app: &TestApp, question: &str) -> greenbridge_store::faq::Ticket {
+    app.store
+        .tickets(Some("open"), 50)
+        .await
+        .expect("tickets")
+        .into_iter()
+        .find(|t| t.kind == "unanswered" && t.question == question)
+        .expect("the question is queued")
+}
+
 async fn entry_id(app: &TestApp, source_id: &str) -> i64 {
     app.store
         .faq_by_source(source_id)
@@ -359,14 +370,7 @@ async fn feedback_queues_unhelpful_answers_and_staff_publish_answers_that_are_th
         html.contains("反馈说明") && !html.contains("<i>过时</i>"),
         "comment shown escaped"
     );
-    let ticket = app
-        .store
-        .tickets(Some("open"), 50)
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|t| t.kind == "unanswered" && t.question == question)
-        .expect("the question is queued");
+    let ticket = unanswered_ticket(&app, question).await;
     let answer = "家用规模的太阳能热水器不属于建设项目环评管理对象，无需向生态环境部门备案；涉及建筑外观的按住建、规划部门要求办理。";
     let response = staff
         .post_form(
@@ -710,14 +714,7 @@ async fn staff_add_similar_questions_by_hand_and_from_the_queue_and_they_are_mat
     let question = "厂里那口老井的水还能不能拿来冲洗车间地面";
     let (_, body) = ask(&app, &[("q", question)]).await;
     assert_eq!(body["confident"], false, "{body}");
-    let ticket = app
-        .store
-        .tickets(Some("open"), 50)
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|t| t.kind == "unanswered" && t.question == question)
-        .expect("the question is queued");
+    let ticket = unanswered_ticket(&app, question).await;
 
     // Association staff file it under an entry from the queue.
     let staff = reviewer(&app, "qa-similar@example.cn", "320000").await;

@@ -69,6 +69,19 @@ async fn id_of(app: &TestApp, source_id: &str) -> i64 {
         .id
 }
 
+/// Records that document `new` replaces document `old`.
+async fn link_replaces(app: &TestApp, new: i64, old: i64) {
+    app.store
+        .add_regulation_link(
+            new,
+            greenbridge_store::regulations::LinkKind::Replaces,
+            old,
+            app.state.clock.unix(),
+        )
+        .await
+        .expect("a link");
+}
+
 async fn api(visitor: &Visitor, query: &str) -> Value {
     let response = visitor.get(&format!("/api/v1/regulations?{query}")).await;
     let status = response.status();
@@ -456,15 +469,7 @@ async fn a_document_not_yet_in_force_comes_into_force_on_its_effective_date() {
     assert_eq!(report.created, 1, "{report:?}");
     let new = id_of(&app, "new-noise").await;
     let old = id_of(&app, "reg-0057").await;
-    app.store
-        .add_regulation_link(
-            new,
-            greenbridge_store::regulations::LinkKind::Replaces,
-            old,
-            app.state.clock.unix(),
-        )
-        .await
-        .unwrap();
+    link_replaces(&app, new, old).await;
     app.state.search.catch_up().await.unwrap();
     let visitor = Visitor::new(&app);
     let pending = api(&visitor, "q=GB3096-2026").await;
@@ -601,6 +606,30 @@ fn document_fields(title: &str, number: &str) -> Vec<(String, String)> {
     .collect()
 }
 
+/// Adds a document with an upload through the form; returns its edit page's address.
+async fn add_document(staff: &Visitor, fields: &[(String, String)], file: Upload) -> String {
+    let response = staff
+        .post_multipart("/regulations/new", fields, Some(("file", file)))
+        .await;
+    assert_eq!(
+        response.status(),
+        StatusCode::SEE_OTHER,
+        "{}",
+        response.text().await.unwrap_or_default()
+    );
+    location(&response)
+}
+
+/// The document id in an address `/regulations/{id}/…`.
+fn document_id(address: &str) -> i64 {
+    address
+        .trim_start_matches("/regulations/")
+        .split('/')
+        .next()
+        .and_then(|id| id.parse().ok())
+        .expect("a document address")
+}
+
 #[tokio::test]
 async fn staff_add_a_document_with_its_text_taken_from_an_upload_and_it_is_audited() {
     let app = spawn_app().await;
@@ -628,36 +657,19 @@ async fn staff_add_a_document_with_its_text_taken_from_an_upload_and_it_is_audit
     let staff = reviewer(&app, "assoc@example.com", "310000").await;
     let (status, html) = staff.get_html("/regulations/new").await;
     assert_eq!(status, StatusCode::OK, "{html}");
-    let response = staff
-        .post_multipart(
-            "/regulations/new",
-            &document_fields("上海市危险废物贮存管理通知", "沪环土〔2026〕88号"),
-            Some((
-                "file",
-                Upload {
-                    file_name: "通知.docx",
-                    mime: "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-                    bytes: docx(&["第一条 贮存设施应当防渗漏。", "第二条 贮存期限不超过一年。"]),
-                },
-            )),
-        )
-        .await;
-    assert_eq!(
-        response.status(),
-        StatusCode::SEE_OTHER,
-        "{}",
-        response.text().await.unwrap_or_default()
-    );
-    let edit = location(&response);
+    let edit = add_document(
+        &staff,
+        &document_fields("上海市危险废物贮存管理通知", "沪环土〔2026〕88号"),
+        Upload {
+            file_name: "通知.docx",
+            mime: "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            bytes: docx(&["第一条 贮存设施应当防渗漏。", "第二条 贮存期限不超过一年。"]),
+        },
+    )
+    .await;
     let (_, html) = staff.get_html(&edit).await;
     assert!(html.contains("全文已从“通知.docx”提取"), "{html}");
-    let id: i64 = edit
-        .trim_start_matches("/regulations/")
-        .split('/')
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let id = document_id(&edit);
     let (_, page) = anonymous.get_html(&format!("/regulations/{id}")).await;
     assert!(page.contains("第二条 贮存期限不超过一年。"), "{page}");
     assert_eq!(audit_count(&app, "regulation.create", "success").await, 1);
@@ -944,39 +956,20 @@ async fn staff_delete_a_document_after_confirming_with_its_links_and_files_and_i
     let app = spawn_app().await;
     import_sample(&app).await;
     let staff = reviewer(&app, "assoc-delete@example.com", "310000").await;
-    let response = staff
-        .post_multipart(
-            "/regulations/new",
-            &document_fields("待删除的通知", "沪环土〔2026〕90号"),
-            Some((
-                "file",
-                Upload {
-                    file_name: "待删除.docx",
-                    mime: "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-                    bytes: docx(&["第一条 待删除。"]),
-                },
-            )),
-        )
-        .await;
-    assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    let id: i64 = location(&response)
-        .trim_start_matches("/regulations/")
-        .split('/')
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let edit = add_document(
+        &staff,
+        &document_fields("待删除的通知", "沪环土〔2026〕90号"),
+        Upload {
+            file_name: "待删除.docx",
+            mime: "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            bytes: docx(&["第一条 待删除。"]),
+        },
+    )
+    .await;
+    let id = document_id(&edit);
     // It replaces a sample document, so there is a link to go with it.
     let replaced = id_of(&app, "reg-0002").await;
-    app.store
-        .add_regulation_link(
-            id,
-            greenbridge_store::regulations::LinkKind::Replaces,
-            replaced,
-            app.state.clock.unix(),
-        )
-        .await
-        .unwrap();
+    link_replaces(&app, id, replaced).await;
     let file_id: i64 =
         sqlx::query_scalar("SELECT file_id FROM regulation_files WHERE regulation_id = $1")
             .bind(id)

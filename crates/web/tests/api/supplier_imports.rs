@@ -428,15 +428,20 @@ fn three_licences() -> Vec<Licence> {
     ]
 }
 
-#[tokio::test]
-async fn a_newer_list_updates_validity_and_capacity_and_marks_what_it_no_longer_carries() {
-    let app = spawn_app().await;
-    let first = import_ok(
-        &app,
+/// The list of [`three_licences`], committed.
+async fn import_three_licences(app: &TestApp) -> SupplierImport {
+    import_ok(
+        app,
         ListKind::HwLicence,
         &plain_licence_list(&three_licences()),
     )
-    .await;
+    .await
+}
+
+#[tokio::test]
+async fn a_newer_list_updates_validity_and_capacity_and_marks_what_it_no_longer_carries() {
+    let app = spawn_app().await;
+    let first = import_three_licences(&app).await;
     assert_eq!(first.report.created, 3);
 
     // The newer list: 甲 renewed with more capacity, 乙 as before, 丙 gone, 丁 new.
@@ -505,12 +510,7 @@ async fn a_newer_list_updates_validity_and_capacity_and_marks_what_it_no_longer_
 #[tokio::test]
 async fn a_partial_list_adds_and_updates_and_marks_nothing_missing() {
     let app = spawn_app().await;
-    import_ok(
-        &app,
-        ListKind::HwLicence,
-        &plain_licence_list(&three_licences()),
-    )
-    .await;
+    import_three_licences(&app).await;
     let mut newer = vec![three_licences().remove(0)];
     newer[0].capacity_t = 9000.0;
     newer.push(licence(
@@ -547,12 +547,7 @@ async fn a_partial_list_adds_and_updates_and_marks_nothing_missing() {
 #[tokio::test]
 async fn a_licence_in_a_refused_row_is_not_taken_as_missing_from_the_list() {
     let app = spawn_app().await;
-    import_ok(
-        &app,
-        ListKind::HwLicence,
-        &plain_licence_list(&three_licences()),
-    )
-    .await;
+    import_three_licences(&app).await;
     let mut newer = three_licences();
     newer[2].categories = "HW99（900-999-99）";
     let outcome = import_ok(&app, ListKind::HwLicence, &plain_licence_list(&newer)).await;
@@ -832,12 +827,7 @@ async fn a_reviewer_imports_the_rows_of_their_own_province_only() {
 #[tokio::test]
 async fn a_province_s_list_marks_only_that_province_s_licences_as_missing() {
     let app = spawn_app().await;
-    import_ok(
-        &app,
-        ListKind::HwLicence,
-        &plain_licence_list(&three_licences()),
-    )
-    .await;
+    import_three_licences(&app).await;
     // 上海's list carries none of 吴江's licences: they stay as they are.
     let mut shanghai = licence(
         1,
@@ -938,12 +928,7 @@ async fn an_upload_that_is_not_a_list_is_refused_with_a_message() {
 async fn the_page_imports_a_partial_list_without_marking_when_asked() {
     let app = spawn_app().await;
     let admin = enrolled_admin(&app, "admin@example.cn").await;
-    import_ok(
-        &app,
-        ListKind::HwLicence,
-        &plain_licence_list(&three_licences()),
-    )
-    .await;
+    import_three_licences(&app).await;
     let newer = vec![three_licences().remove(0)];
     // As a full list, two licences would be marked.
     let (_, html) = upload(
