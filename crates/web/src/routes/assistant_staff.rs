@@ -259,6 +259,12 @@ pub async fn ticket_into_similar(
             "只有待答复的智能问答提问可以归入已有条目",
         ));
     }
+    if ticket.question.trim().is_empty() {
+        return Err(AppError::bad_request(
+            "question",
+            "这条提问没有文字，不能作为相似问法",
+        ));
+    }
     if ticket.question.trim().chars().count() > SIMILAR_MAX {
         return Err(AppError::bad_request(
             "question",
