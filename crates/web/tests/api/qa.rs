@@ -759,6 +759,33 @@ async fn staff_add_similar_questions_by_hand_and_from_the_queue_and_they_are_mat
     let (_, body) = ask(&app, &[("q", question)]).await;
     assert_eq!(body["confident"], true, "{body}");
     assert_eq!(body["answers"][0]["id"], target.to_string(), "{body}");
+    // An unhelpful mark without the question typed leaves nothing to file.
+    let empty = app
+        .store
+        .open_ticket(
+            &greenbridge_store::faq::NewTicket {
+                kind: "unhelpful",
+                question: " ",
+                region_code: None,
+                category: None,
+                entry_id: Some(target),
+                feedback_reason: Some("other"),
+                asker_account_id: None,
+                expert_account_id: None,
+                field: None,
+                consent: false,
+            },
+            app.state.clock.unix(),
+        )
+        .await
+        .unwrap();
+    let response = staff
+        .post_form(
+            &format!("/assistant/queue/{empty}/similar"),
+            &[("entry_id", &target.to_string())],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     // The ticket is closed: a second filing is refused.
     let response = staff
         .post_form(
