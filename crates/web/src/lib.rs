@@ -16,6 +16,7 @@ pub mod error;
 pub mod errors;
 pub mod jobs;
 pub mod mail;
+pub mod media;
 pub mod metrics;
 pub mod notify;
 pub mod page;

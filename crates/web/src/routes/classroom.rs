@@ -24,6 +24,7 @@ use crate::context::{Authenticated, Ctx, Viewer};
 use crate::downloads;
 use crate::error::{AppError, AppResult};
 use crate::errors::rendered;
+use crate::media;
 use crate::page::Page;
 use crate::routes::api::{Facet, Params, list};
 use crate::routes::services::ensure_enabled;
@@ -1423,7 +1424,13 @@ pub async fn upload_lesson(
     }
     let file_of = |label: &str| stored.iter().find(|(l, _)| *l == label).map(|(_, f)| f.id);
     let checked = fields.checked();
-    let (title, duration) = checked.clone().unwrap_or_default();
+    let (title, mut duration) = checked.clone().unwrap_or_default();
+    if duration == 0
+        && let Some((_, video)) = stored.iter().find(|(l, _)| *l == "视频")
+    {
+        // The duration left empty: the video's container says it.
+        duration = media::video_seconds(&state, video).await.unwrap_or(0);
+    }
     if refusal.is_none() {
         refusal = if let Err(message) = checked {
             Some(LessonRefusal::Form(message))

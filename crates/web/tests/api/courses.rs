@@ -952,3 +952,59 @@ async fn staff_edit_a_lesson_s_texts_and_a_bad_duration_shows_the_form_again() {
     let (_, json) = get_json(&app, &format!("/api/v1/courses/{course}")).await;
     assert_eq!(json["lessons"][0]["title"], "联单填报与退回");
 }
+
+/// An MP4 file as a camera writes it: `ftyp`, the media data, then `moov` with
+/// the movie header (timescale 600, `seconds` long) at the end.
+fn mp4_with_duration(seconds: u32) -> Vec<u8> {
+    fn boxed(kind: &[u8; 4], body: &[u8]) -> Vec<u8> {
+        let mut out = ((body.len() + 8) as u32).to_be_bytes().to_vec();
+        out.extend_from_slice(kind);
+        out.extend_from_slice(body);
+        out
+    }
+    let mut mvhd = vec![0u8; 12];
+    mvhd.extend_from_slice(&600u32.to_be_bytes());
+    mvhd.extend_from_slice(&(600 * seconds).to_be_bytes());
+    mvhd.extend_from_slice(&[0u8; 80]);
+    [
+        boxed(b"ftyp", b"isom\0\0\x02\0isomiso2mp41"),
+        boxed(b"mdat", &[0u8; 4096]),
+        boxed(b"moov", &boxed(b"mvhd", &mvhd)),
+    ]
+    .concat()
+}
+
+#[tokio::test]
+async fn a_lesson_without_a_duration_takes_it_from_its_video() {
+    let app = spawn_app().await;
+    import_file(&app, &sample_path(), false).await;
+    let admin = enrolled_admin(&app, "duration-admin@example.com")
+        .await
+        .visitor;
+    let course = course_id(&app, "course-0005").await;
+    let webm = upload_lesson_ok(
+        &admin,
+        course,
+        &[("title", "时长从视频读取")],
+        vec![("video", "演示.webm", VIDEO.to_vec())],
+    )
+    .await;
+    assert_eq!(app.store.lesson(webm).await.unwrap().duration_seconds, 8);
+    let mp4 = upload_lesson_ok(
+        &admin,
+        course,
+        &[("title", "MP4 时长"), ("duration", "")],
+        vec![("video", "讲座.mp4", mp4_with_duration(754))],
+    )
+    .await;
+    assert_eq!(app.store.lesson(mp4).await.unwrap().duration_seconds, 754);
+    // A duration typed in wins.
+    let typed = upload_lesson_ok(
+        &admin,
+        course,
+        &[("title", "填写的时长"), ("duration", "1:00")],
+        vec![("video", "讲座.mp4", mp4_with_duration(754))],
+    )
+    .await;
+    assert_eq!(app.store.lesson(typed).await.unwrap().duration_seconds, 60);
+}
