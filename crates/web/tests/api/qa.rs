@@ -54,6 +54,18 @@ async fn ask(app: &TestApp, query: &[(&str, &str)]) -> (StatusCode, Value) {
     (status, response.json().await.expect("a JSON body"))
 }
 
+/// Staff file queued question `ticket` under entry number `entry` as a similar
+/// question; the answer's status.
+async fn file_as_similar(staff: &Visitor, ticket: i64, entry: &str) -> StatusCode {
+    staff
+        .post_form(
+            &format!("/assistant/queue/{ticket}/similar"),
+            &[("entry_id", entry)],
+        )
+        .await
+        .status()
+}
+
 /// The open ticket of a question the assistant could not answer.
 async fn unanswered_ticket(app: &TestApp, question: &str) -> greenbridge_store::faq::Ticket {
     app.store
@@ -724,31 +736,22 @@ async fn staff_add_similar_questions_by_hand_and_from_the_queue_and_they_are_mat
         "{html}"
     );
     let target = entry_id(&app, "faq-2011").await;
-    let response = staff
-        .post_form(
-            &format!("/assistant/queue/{}/similar", ticket.id),
-            &[("entry_id", "not a number")],
-        )
-        .await;
-    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        file_as_similar(&staff, ticket.id, "not a number").await,
+        StatusCode::BAD_REQUEST
+    );
     let (status, html) = staff
         .get_html(&format!("/assistant/queue/{}/similar", ticket.id))
         .await;
     assert_ne!(status, StatusCode::OK, "{html}");
-    let response = staff
-        .post_form(
-            &format!("/assistant/queue/{}/similar", ticket.id),
-            &[("entry_id", "99999999")],
-        )
-        .await;
-    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
-    let response = staff
-        .post_form(
-            &format!("/assistant/queue/{}/similar", ticket.id),
-            &[("entry_id", &target.to_string())],
-        )
-        .await;
-    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        file_as_similar(&staff, ticket.id, "99999999").await,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        file_as_similar(&staff, ticket.id, &target.to_string()).await,
+        StatusCode::SEE_OTHER
+    );
     assert_eq!(app.store.ticket(ticket.id).await.unwrap().status, "closed");
     let entry = app.store.faq_entry(target).await.unwrap();
     assert_eq!(
@@ -779,21 +782,15 @@ async fn staff_add_similar_questions_by_hand_and_from_the_queue_and_they_are_mat
         )
         .await
         .unwrap();
-    let response = staff
-        .post_form(
-            &format!("/assistant/queue/{empty}/similar"),
-            &[("entry_id", &target.to_string())],
-        )
-        .await;
-    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        file_as_similar(&staff, empty, &target.to_string()).await,
+        StatusCode::BAD_REQUEST
+    );
     // The ticket is closed: a second filing is refused.
-    let response = staff
-        .post_form(
-            &format!("/assistant/queue/{}/similar", ticket.id),
-            &[("entry_id", &target.to_string())],
-        )
-        .await;
-    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        file_as_similar(&staff, ticket.id, &target.to_string()).await,
+        StatusCode::BAD_REQUEST
+    );
 
     // An admin edits the list by hand, one per line; an over-long line is refused.
     let admin = enrolled_admin(&app, "qa-similar-admin@example.cn").await;
