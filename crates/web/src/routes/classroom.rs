@@ -91,6 +91,15 @@ fn upload_limit(state: &AppState) -> u64 {
         .saturating_mul(1024 * 1024)
 }
 
+/// A lesson's duration as shown and edited (`12:30`), empty when it is unknown.
+fn duration_text(seconds: i64) -> String {
+    if seconds > 0 {
+        clock_time(seconds)
+    } else {
+        String::new()
+    }
+}
+
 /// `12:05` or `1:02:03` for a number of seconds.
 pub fn clock_time(seconds: i64) -> String {
     let seconds = seconds.max(0);
@@ -487,11 +496,7 @@ fn lesson_rows(lessons: &[Lesson], progress: &[Progress]) -> Vec<LessonRow> {
             id: l.id,
             position: l.position,
             title: l.title.clone(),
-            duration: if l.duration_seconds > 0 {
-                clock_time(l.duration_seconds)
-            } else {
-                String::new()
-            },
+            duration: duration_text(l.duration_seconds),
             has_video: l.video_file_id.is_some(),
             has_courseware: l.courseware_file_id.is_some(),
             views: l.view_count,
@@ -675,11 +680,7 @@ pub async fn lesson_page(
             course_id: course.id,
             course_title: course.title,
             course_sample: course.sample,
-            duration: if lesson.duration_seconds > 0 {
-                clock_time(lesson.duration_seconds)
-            } else {
-                String::new()
-            },
+            duration: duration_text(lesson.duration_seconds),
             speaker,
             video_type,
             has_captions: lesson.captions_file_id.is_some(),
@@ -1199,11 +1200,7 @@ impl LessonFields {
             title: lesson.title.clone(),
             description: lesson.description.clone(),
             speaker: lesson.speaker.clone(),
-            duration: if lesson.duration_seconds > 0 {
-                clock_time(lesson.duration_seconds)
-            } else {
-                String::new()
-            },
+            duration: duration_text(lesson.duration_seconds),
             transcript: lesson.transcript.clone(),
         }
     }
