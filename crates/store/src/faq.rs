@@ -4,7 +4,7 @@
 //!
 //! The matching engine (greenbridge-qa) is in memory and rebuilt from
 //! [`Store::faq_published`] whenever [`Store::faq_generation`] changes, so every
-//! write here that changes what is matched bumps `updated_at` of an entry.
+//! write here that changes what is matched raises the entry's `revision`.
 
 use crate::{Result, Store, StoreError};
 
@@ -114,6 +114,25 @@ impl FaqInput {
             && self.references == e.references
             && self.sample == e.sample
             && e.status == "published"
+    }
+}
+
+/// The entry as it stands, to be changed and written back.
+impl From<&FaqEntry> for FaqInput {
+    fn from(e: &FaqEntry) -> Self {
+        FaqInput {
+            source_id: e.source_id.clone(),
+            question: e.question.clone(),
+            answer: e.answer.clone(),
+            category: e.category.clone(),
+            subcategory: e.subcategory.clone(),
+            region: e.region.clone(),
+            keywords: e.keywords.clone(),
+            similar_questions: e.similar_questions.clone(),
+            references: e.references.clone(),
+            origin: e.origin.clone(),
+            sample: e.sample,
+        }
     }
 }
 
@@ -283,7 +302,8 @@ impl Store {
         let done = sqlx::query(
             "UPDATE faq_entries SET question = $1, answer = $2, category = $3, subcategory = $4, \
              region = $5, keywords = $6, refs = $7, sample = $8, status = 'published', \
-             updated_by = $9, updated_at = $10, similar_questions = $11 WHERE id = $12",
+             updated_by = $9, updated_at = $10, similar_questions = $11, \
+             revision = revision + 1 WHERE id = $12",
         )
         .bind(&input.question)
         .bind(&input.answer)
@@ -314,7 +334,8 @@ impl Store {
         now: i64,
     ) -> Result<()> {
         let done = sqlx::query(
-            "UPDATE faq_entries SET status = $1, updated_by = $2, updated_at = $3 WHERE id = $4",
+            "UPDATE faq_entries SET status = $1, updated_by = $2, updated_at = $3, \
+             revision = revision + 1 WHERE id = $4",
         )
         .bind(if published { "published" } else { "hidden" })
         .bind(actor)
@@ -369,26 +390,30 @@ impl Store {
     }
 
     /// A value that changes whenever what the engine indexes changes: the number of
-    /// entries and the latest change (entries are never deleted, only hidden).
+    /// entries, the highest id and the sum of their revisions (entries are never
+    /// deleted, only hidden; every write that changes what is matched raises its
+    /// entry's revision, so edits within one second are seen too).
     pub async fn faq_generation(&self) -> Result<(i64, i64, i64)> {
-        // The text lengths catch two edits within one second.
+        let row: (i64, Option<i64>, Option<i64>) =
+            sqlx::query_as("SELECT COUNT(*), MAX(id), SUM(revision) FROM faq_entries")
+                .fetch_one(&self.pool)
+                .await?;
+        Ok((row.0, row.1.unwrap_or(0), row.2.unwrap_or(0)))
+    }
+
+    /// A fingerprint of the 标准政策 records the references link to: their number,
+    /// latest change, and a sum over their ids and the lengths of what a link is
+    /// made from, so that a document deleted and another added, or a title edited,
+    /// within one second still remakes the links.
+    pub async fn regulations_generation(&self) -> Result<(i64, i64, i64)> {
         let row: (i64, Option<i64>, Option<i64>) = sqlx::query_as(
             "SELECT COUNT(*), MAX(updated_at), \
-             SUM(LENGTH(question) + LENGTH(answer) + LENGTH(status)) FROM faq_entries",
+             CAST(SUM(id + LENGTH(title) + LENGTH(COALESCE(doc_number, '')) + LENGTH(status)) \
+             AS BIGINT) FROM regulations",
         )
         .fetch_one(&self.pool)
         .await?;
         Ok((row.0, row.1.unwrap_or(0), row.2.unwrap_or(0)))
-    }
-
-    /// A fingerprint of the 标准政策 records (count, latest change), so that links
-    /// are remade when documents are added.
-    pub async fn regulations_generation(&self) -> Result<(i64, i64)> {
-        let row: (i64, Option<i64>) =
-            sqlx::query_as("SELECT COUNT(*), MAX(updated_at) FROM regulations")
-                .fetch_one(&self.pool)
-                .await?;
-        Ok((row.0, row.1.unwrap_or(0)))
     }
 
     /// The most asked entries (by hits), for the ranking.
@@ -677,8 +702,8 @@ impl Store {
             similar.push(question);
         }
         sqlx::query(
-            "UPDATE faq_entries SET similar_questions = $1, updated_by = $2, updated_at = $3 \
-             WHERE id = $4",
+            "UPDATE faq_entries SET similar_questions = $1, updated_by = $2, updated_at = $3, \
+             revision = revision + 1 WHERE id = $4",
         )
         .bind(to_json(&similar))
         .bind(by)

@@ -80,6 +80,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "faq_similar_questions",
         sql: include_str!("../migrations/0013_faq_similar_questions.sql"),
     },
+    Migration {
+        version: 14,
+        name: "faq_revision",
+        sql: include_str!("../migrations/0014_faq_revision.sql"),
+    },
 ];
 
 /// An arbitrary constant that names GreenBridge's migration lock on PostgreSQL, so that
