@@ -56,6 +56,7 @@ fn base_params() -> Params {
             "function_weight" => p.function_weight = v,
             "alias_weight" => p.alias_weight = v,
             "unseen_weight" => p.unseen_weight = v,
+            "matched_content_cap" => p.matched_content_cap = v,
             "similar_words" => p.word_fields[3] = v,
             "similar_bigrams" => p.bigram_fields[3] = v,
             _ => panic!("unknown parameter {name}"),
@@ -430,11 +431,15 @@ fn main() {
         }
     }
     if let Some((t, _)) = cut {
-        let logit = |p: f64| (p / (1.0 - p)).ln();
-        raw[0] -= logit(t.clamp(1e-6, 1.0 - 1e-6)) - logit(greenbridge_qa::CONFIDENT_THRESHOLD);
+        let logit = |p: f64| (p.clamp(1e-6, 1.0 - 1e-6) / (1.0 - p.clamp(1e-6, 1.0 - 1e-6))).ln();
+        // The cut is the score of the lowest question answered: a hundredth of a
+        // logit below it, so that the weights as rounded for the source (three
+        // decimals) still answer that question.
+        let at = logit(t) - 0.01;
+        raw[0] -= at - logit(greenbridge_qa::CONFIDENT_THRESHOLD);
         println!(
             "cut at {t:.3} (training declines >= {rule}): {:?}",
-            raw.map(|x| (x * 100.0).round() / 100.0)
+            raw.map(|x| (x * 1000.0).round() / 1000.0)
         );
     }
     let mut fitted = engine_params.clone();
