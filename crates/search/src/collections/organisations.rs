@@ -21,7 +21,8 @@ use std::collections::BTreeSet;
 pub static ORGANISATIONS: CollectionSpec = CollectionSpec {
     name: greenbridge_store::collections::ORGANISATIONS,
     // 4: hw_valid_key, the validity of each HW category.
-    version: 4,
+    // 5: hw_capacity_key, the approved capacity of each HW category.
+    version: 5,
     text_fields: &[
         TextField {
             name: "name",
@@ -83,6 +84,7 @@ pub static ORGANISATIONS: CollectionSpec = CollectionSpec {
         "valid_to_eia",
         "valid_to_other",
         "hw_valid_key",
+        "hw_capacity_key",
     ],
 };
 
@@ -120,6 +122,21 @@ pub fn hw_valid_key(category: &str, day: i64) -> Option<i64> {
     (1..=99)
         .contains(&number)
         .then(|| number * 10_000_000 + day.clamp(0, OPEN_ENDED))
+}
+
+/// The largest capacity (kg/a) a `hw_capacity_key` tells apart; more counts as this.
+pub const CAPACITY_KEY_MAX: i64 = 1_000_000_000_000 - 1;
+
+/// The `hw_capacity_key` value of HW category `category` approved for `kg` kg/a:
+/// the category's number times 10¹² plus the capacity, so that one range per
+/// category (`hw_capacity_key(c, min)..=hw_capacity_key(c, CAPACITY_KEY_MAX)`)
+/// asks for at least `min` of that category. `None` for a text that is not a
+/// category.
+pub fn hw_capacity_key(category: &str, kg: i64) -> Option<i64> {
+    let number: i64 = category.strip_prefix("HW")?.parse().ok()?;
+    (1..=99)
+        .contains(&number)
+        .then(|| number * (CAPACITY_KEY_MAX + 1) + kg.clamp(0, CAPACITY_KEY_MAX))
 }
 
 /// Days since 1970-01-01 of a `YYYY-MM-DD` date.
@@ -317,8 +334,10 @@ pub fn organisation_doc(entry: &DirectoryEntry) -> Doc {
     let mut facility_addresses = BTreeSet::new();
     let mut capacity: Option<i64> = None;
     let mut valid_to: std::collections::BTreeMap<&'static str, i64> = Default::default();
-    // Per HW category: the last valid day of the licences that cover it.
+    // Per HW category: the last valid day of the licences that cover it, and the
+    // largest capacity approved for it.
     let mut hw_valid: std::collections::BTreeMap<String, i64> = Default::default();
+    let mut hw_capacity: std::collections::BTreeMap<String, i64> = Default::default();
     for q in &entry.qualifications {
         if q.verification == "rejected" {
             continue;
@@ -339,6 +358,13 @@ pub fn organisation_doc(entry: &DirectoryEntry) -> Doc {
                 if let Some(day) = last_valid_day(q) {
                     let slot = hw_valid.entry(line.category.clone()).or_insert(day);
                     *slot = (*slot).max(day);
+                }
+                // A category without a figure of its own may take the whole of
+                // the licence's approved total (licences often give one total for
+                // several categories).
+                if let Some(kg) = line.capacity_kg.or(q.capacity_kg) {
+                    let slot = hw_capacity.entry(line.category.clone()).or_insert(kg);
+                    *slot = (*slot).max(kg);
                 }
             }
             modes.extend(q.modes.iter().cloned());
@@ -389,6 +415,11 @@ pub fn organisation_doc(entry: &DirectoryEntry) -> Doc {
     for (category, day) in hw_valid {
         if let Some(key) = hw_valid_key(&category, day) {
             doc = doc.number("hw_valid_key", key);
+        }
+    }
+    for (category, kg) in hw_capacity {
+        if let Some(key) = hw_capacity_key(&category, kg) {
+            doc = doc.number("hw_capacity_key", key);
         }
     }
     doc

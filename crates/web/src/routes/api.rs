@@ -377,7 +377,7 @@ async fn openapi() -> Json<Value> {
                     repeated("region", "地区代码：该地区及其下级"), repeated("category", "服务类别代码"),
                     repeated("qualification", "hw-licence | cma | eia | other"),
                     repeated("hw", "危险废物类别，如 HW08；重复时须全部可收"),
-                    param("capacity_min", "核准能力下限（吨/年）"), repeated("mode", "收集 | 贮存 | 利用 | 处置"),
+                    param("capacity_min", "核准能力下限（吨/年；与 hw 同用时按每个类别的核准能力）"), repeated("mode", "收集 | 贮存 | 利用 | 处置"),
                     repeated("size", "微型 | 小型 | 中型 | 大型 | 未填"), param("valid_only", "true：只含资质在有效期内的机构；与 hw 同用时，所选每个危废类别都须有在有效期内的经营许可证"),
                     param("serves", "地区代码：许可证收集范围允许该地区"),
                     param("sort", "relevance | name | validity"), param("order", "asc | desc")]),

@@ -28,7 +28,8 @@ use greenbridge_domain::role::{Permission, Role};
 use greenbridge_domain::service_category::ServiceCatalogue;
 use greenbridge_domain::time::format_date;
 use greenbridge_search::collections::organisations::{
-    OPEN_ENDED, QUALIFICATION_KINDS, SERVES_EVERYWHERE, SIZE_UNSET, hw_valid_key, valid_to_field,
+    CAPACITY_KEY_MAX, OPEN_ENDED, QUALIFICATION_KINDS, SERVES_EVERYWHERE, SIZE_UNSET,
+    hw_capacity_key, hw_valid_key, valid_to_field,
 };
 use greenbridge_search::{Filter, SearchRequest, SearchResults, Sort};
 use greenbridge_store::supplier_queries::NewCorrection;
@@ -312,11 +313,28 @@ impl SupplierSearch {
             filters.push(any("hw", std::slice::from_ref(category)));
         }
         if let Some(kg) = self.capacity_min_kg {
-            filters.push(Filter::Range {
-                field: "capacity_kg".into(),
-                min: Some(kg),
-                max: None,
-            });
+            if self.hw.is_empty() {
+                filters.push(Filter::Range {
+                    field: "capacity_kg".into(),
+                    min: Some(kg),
+                    max: None,
+                });
+            }
+            // With hw, the capacity approved for each category asked: a licence
+            // of 5 000 t/a of which 300 t/a for HW08 does not take 1 000 t/a of
+            // HW08.
+            for category in &self.hw {
+                if let (Some(min), Some(max)) = (
+                    hw_capacity_key(category, kg),
+                    hw_capacity_key(category, CAPACITY_KEY_MAX),
+                ) {
+                    filters.push(Filter::Range {
+                        field: "hw_capacity_key".into(),
+                        min: Some(min),
+                        max: Some(max),
+                    });
+                }
+            }
         }
         if self.valid_only {
             filters.push(Filter::Range {

@@ -246,6 +246,64 @@ async fn valid_only_with_hw_asks_for_a_valid_licence_of_that_category() {
 }
 
 #[tokio::test]
+async fn capacity_min_with_hw_compares_the_capacity_of_each_category_asked() {
+    let app = spawn_app().await;
+    // 5 000 t/a in all: 300 for HW08, 4 700 for HW49.
+    let mut split = licence(&Licence {
+        number: "JSWJ320509007",
+        hw: &[("HW08", &[]), ("HW49", &[])],
+        modes: &[HwMode::Collect, HwMode::Dispose],
+        capacity_t: Some(5000),
+        valid_to: date!(2029 - 03 - 31),
+        area: &[],
+    });
+    split.hw_categories[0].capacity_kg = Some(300_000);
+    split.hw_categories[1].capacity_kg = Some(4_700_000);
+    let e = list_org(
+        &app,
+        "91320509MA6KUP007",
+        "吴江分类核定示例环保有限公司",
+        "320509",
+        vec![split],
+        false,
+    )
+    .await;
+    // 2 000 t/a for HW08 and HW17 together, without figures per category.
+    let f = list_org(
+        &app,
+        "91320509MA7KUP008",
+        "吴江总量核定示例环保有限公司",
+        "320509",
+        vec![licence(&Licence {
+            number: "JSWJ320509008",
+            hw: &[("HW08", &[]), ("HW17", &[])],
+            modes: &[HwMode::Collect],
+            capacity_t: Some(2000),
+            valid_to: date!(2029 - 03 - 31),
+            area: &[],
+        })],
+        false,
+    )
+    .await;
+    app.state.search.catch_up().await.expect("index");
+    // Without hw: the licence's total.
+    let (_, body) = api(&app, "capacity_min=1000").await;
+    assert_eq!(ids(&body), sorted(vec![e, f]), "{body}");
+    // With hw: the category's own figure, else the licence's total.
+    let (_, body) = api(&app, "capacity_min=1000&hw=HW08").await;
+    assert_eq!(ids(&body), vec![f], "{body}");
+    let (_, body) = api(&app, "capacity_min=300&hw=HW08").await;
+    assert_eq!(ids(&body), sorted(vec![e, f]), "{body}");
+    let (_, body) = api(&app, "capacity_min=1000&hw=HW49").await;
+    assert_eq!(ids(&body), vec![e], "{body}");
+    // Every category asked must have it.
+    let (_, body) = api(&app, "capacity_min=1000&hw=HW08&hw=HW49").await;
+    assert_eq!(ids(&body), Vec::<i64>::new(), "{body}");
+    let (_, body) = api(&app, "capacity_min=1000&hw=HW08&hw=HW17").await;
+    assert_eq!(ids(&body), vec![f], "{body}");
+}
+
+#[tokio::test]
 async fn keywords_reach_suppliers_through_everyday_waste_names_and_filters_combine() {
     let app = spawn_app().await;
     let f = fixture(&app).await;
