@@ -85,6 +85,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "faq_revision",
         sql: include_str!("../migrations/0014_faq_revision.sql"),
     },
+    Migration {
+        version: 15,
+        name: "pending_profile",
+        sql: include_str!("../migrations/0015_pending_profile.sql"),
+    },
 ];
 
 /// An arbitrary constant that names GreenBridge's migration lock on PostgreSQL, so that

@@ -435,23 +435,25 @@ pub(crate) async fn apply_profile_decision(
     now: i64,
 ) -> Result<()> {
     if let Some(organisation_id) = item.organisation_id {
-        // Approval lists the profile; a rejection unlists a self-registered one (an
-        // organisation from an official list stays listed: the list vouches for it).
+        // Approval lists the profile and makes a waiting edit of a listed one its
+        // profile. A rejection leaves the profile as it was approved before (a
+        // self-registered one that never was stays unlisted) and the waiting edit
+        // where it is, for the supplier to revise.
         if approved {
             sqlx::query("UPDATE organisations SET listed = 1, updated_at = $1 WHERE id = $2")
                 .bind(now)
                 .bind(organisation_id)
                 .execute(&mut *conn)
                 .await?;
-        } else {
-            sqlx::query(
-                "UPDATE organisations SET listed = 0, updated_at = $1 WHERE id = $2 \
-                 AND source = 'registration'",
-            )
-            .bind(now)
-            .bind(organisation_id)
-            .execute(&mut *conn)
-            .await?;
+            let pending: Option<String> =
+                sqlx::query_scalar("SELECT pending_profile FROM organisations WHERE id = $1")
+                    .bind(organisation_id)
+                    .fetch_one(&mut *conn)
+                    .await?;
+            if let Some(pending) = pending {
+                let update = crate::suppliers::ProfileUpdate::from_json(&pending)?;
+                crate::suppliers::write_profile(conn, organisation_id, &update, now).await?;
+            }
         }
         // The uploaded qualifications it was submitted with are decided with it.
         sqlx::query(

@@ -250,14 +250,77 @@ pub struct SupplierProfile {
 }
 
 /// What a supplier edits on its profile (self-registration).
-#[derive(Debug, Clone)]
-pub struct ProfileUpdate<'a> {
-    pub former_names: &'a [String],
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProfileUpdate {
+    pub former_names: Vec<String>,
     pub size_band: Option<SizeBand>,
-    pub service_categories: &'a [String],
-    pub contact_email: &'a str,
-    pub description: &'a str,
-    pub website: &'a str,
+    pub service_categories: Vec<String>,
+    pub contact_email: String,
+    pub description: String,
+    pub website: String,
+}
+
+impl ProfileUpdate {
+    /// The editable part of a profile as it stands.
+    pub fn of(profile: &SupplierProfile) -> ProfileUpdate {
+        ProfileUpdate {
+            former_names: profile.former_names.clone(),
+            size_band: profile.size_band,
+            service_categories: profile.service_categories.clone(),
+            contact_email: profile.contact_email.clone(),
+            description: profile.description.clone(),
+            website: profile.website.clone(),
+        }
+    }
+
+    fn to_json(&self) -> String {
+        serde_json::json!({
+            "former_names": self.former_names,
+            "size_band": self.size_band.map_or("", SizeBand::as_str),
+            "service_categories": self.service_categories,
+            "contact_email": self.contact_email,
+            "description": self.description,
+            "website": self.website,
+        })
+        .to_string()
+    }
+
+    pub(crate) fn from_json(text: &str) -> Result<ProfileUpdate> {
+        #[derive(serde::Deserialize)]
+        struct Stored {
+            former_names: Vec<String>,
+            size_band: String,
+            service_categories: Vec<String>,
+            contact_email: String,
+            description: String,
+            website: String,
+        }
+        let corrupt = |e: String| StoreError::Corrupt(format!("pending profile: {e}"));
+        let stored: Stored = serde_json::from_str(text).map_err(|e| corrupt(e.to_string()))?;
+        let size_band = match stored.size_band.as_str() {
+            "" => None,
+            other => Some(SizeBand::parse(other).ok_or_else(|| corrupt(other.to_string()))?),
+        };
+        Ok(ProfileUpdate {
+            former_names: stored.former_names,
+            size_band,
+            service_categories: stored.service_categories,
+            contact_email: stored.contact_email,
+            description: stored.description,
+            website: stored.website,
+        })
+    }
+}
+
+/// Where a supplier's profile edit went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProfileSaved {
+    /// Into the profile itself: it is not listed yet, so nothing public changes.
+    Live,
+    /// Beside the listed profile, waiting for the association's approval.
+    Pending,
+    /// The edit is the listed profile as it stands: any waiting edit is dropped.
+    Withdrawn,
 }
 
 /// One HW category of a hazardous-waste licence.
@@ -701,6 +764,36 @@ fn json_list(value: &str) -> Result<Vec<String>> {
     serde_json::from_str(value).map_err(|e| StoreError::Corrupt(format!("list {value:?}: {e}")))
 }
 
+/// Writes `update` into the profile of organisation `id` (dropping any waiting
+/// edit) and queues its search document.
+pub(crate) async fn write_profile(
+    conn: &mut sqlx::AnyConnection,
+    id: i64,
+    update: &ProfileUpdate,
+    now: i64,
+) -> Result<()> {
+    let changed = sqlx::query(
+        "UPDATE organisations SET former_names = $1, size_band = $2, service_categories = $3, \
+         contact_email = $4, description = $5, website = $6, updated_at = $7, \
+         pending_profile = NULL WHERE id = $8",
+    )
+    .bind(to_json_list(&update.former_names))
+    .bind(update.size_band.map_or("", SizeBand::as_str))
+    .bind(to_json_list(&update.service_categories))
+    .bind(&update.contact_email)
+    .bind(&update.description)
+    .bind(&update.website)
+    .bind(now)
+    .bind(id)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    if changed == 0 {
+        return Err(StoreError::NotFound);
+    }
+    crate::outbox::record(conn, collections::ORGANISATIONS, &id.to_string(), now).await
+}
+
 fn to_json_list<T: AsRef<str>>(items: &[T]) -> String {
     serde_json::to_string(&items.iter().map(AsRef::as_ref).collect::<Vec<&str>>())
         .expect("strings serialise")
@@ -1043,35 +1136,55 @@ impl Store {
         Ok(out)
     }
 
-    /// A supplier edits its profile; the search index follows.
+    /// A supplier edits its profile. Before it is listed the edit is the profile
+    /// (and the search index follows); once listed, the edit waits beside it until
+    /// the association approves it (see [`Store::pending_profile`]), so that what
+    /// the directory shows has always been reviewed.
     pub async fn update_supplier_profile(
         &self,
         id: i64,
-        update: &ProfileUpdate<'_>,
+        update: &ProfileUpdate,
         now: i64,
-    ) -> Result<()> {
+    ) -> Result<ProfileSaved> {
         let mut tx = self.pool.begin().await?;
-        let changed = sqlx::query(
-            "UPDATE organisations SET former_names = $1, size_band = $2, service_categories = $3, \
-             contact_email = $4, description = $5, website = $6, updated_at = $7 WHERE id = $8",
-        )
-        .bind(to_json_list(update.former_names))
-        .bind(update.size_band.map_or("", SizeBand::as_str))
-        .bind(to_json_list(update.service_categories))
-        .bind(update.contact_email)
-        .bind(update.description)
-        .bind(update.website)
-        .bind(now)
+        let row: ProfileRow = sqlx::query_as(&format!(
+            "SELECT {PROFILE_COLUMNS} FROM organisations WHERE id = $1"
+        ))
         .bind(id)
-        .execute(&mut *tx)
+        .fetch_optional(&mut *tx)
         .await?
-        .rows_affected();
-        if changed == 0 {
-            return Err(StoreError::NotFound);
+        .ok_or(StoreError::NotFound)?;
+        let live = SupplierProfile::try_from(row)?;
+        if live.listed {
+            let same = ProfileUpdate::of(&live) == *update;
+            sqlx::query("UPDATE organisations SET pending_profile = $1 WHERE id = $2")
+                .bind((!same).then(|| update.to_json()))
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            return Ok(if same {
+                ProfileSaved::Withdrawn
+            } else {
+                ProfileSaved::Pending
+            });
         }
-        crate::outbox::record(&mut tx, collections::ORGANISATIONS, &id.to_string(), now).await?;
+        write_profile(&mut tx, id, update, now).await?;
         tx.commit().await?;
-        Ok(())
+        Ok(ProfileSaved::Live)
+    }
+
+    /// The edit of a listed supplier's profile waiting for approval, if any.
+    pub async fn pending_profile(&self, id: i64) -> Result<Option<ProfileUpdate>> {
+        let text: Option<Option<String>> =
+            sqlx::query_scalar("SELECT pending_profile FROM organisations WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+        match text.ok_or(StoreError::NotFound)? {
+            Some(text) => ProfileUpdate::from_json(&text).map(Some),
+            None => Ok(None),
+        }
     }
 
     /// Lists or unlists an organisation in the directory (a self-registered supplier

@@ -3,7 +3,9 @@
 //! content and size), and submits the profile for review by its province's
 //! association (out of the zone: `default_review_province`). The decision is taken in
 //! the review queue (`/review`, kind 机构资料) or on the supplier's page; approval lists
-//! a self-registered profile and verifies the scans it was submitted with.
+//! a self-registered profile and verifies the scans it was submitted with. Once a
+//! profile is listed, an edit waits beside it until approved, so that what the
+//! directory shows has always been reviewed.
 //!
 //! Reviewers also mark profiles for spot checks (抽查) and record the outcome, and see
 //! the licence watch of their province (`/review/suppliers`). Every write here is in
@@ -29,7 +31,7 @@ use greenbridge_domain::role::Permission;
 use greenbridge_domain::service_category::ServiceCatalogue;
 use greenbridge_domain::time::{format_date, format_unix_zh, parse_date};
 use greenbridge_store::suppliers::{
-    HwCategoryItem, HwMode, NewQualification, ProfileUpdate, QualificationKind,
+    HwCategoryItem, HwMode, NewQualification, ProfileSaved, ProfileUpdate, QualificationKind,
     QualificationSource, SizeBand, WatchFilter,
 };
 use greenbridge_store::{NewReviewItem, OrgSide, Organisation, Outcome, ReviewKind, StoreError};
@@ -85,6 +87,8 @@ struct ProfilePage {
     organisation_id: i64,
     name: String,
     listed: bool,
+    /// A listed profile's edit waits for review (the form shows it).
+    changes_waiting: bool,
     former_names: String,
     size: String,
     sizes: [&'static str; 4],
@@ -134,6 +138,59 @@ impl ProfileForm {
     }
 }
 
+/// One field of a listed profile that a waiting edit changes.
+pub struct ProfileChange {
+    pub field: &'static str,
+    pub listed: String,
+    pub proposed: String,
+}
+
+/// What the waiting edit `pending` changes of the listed profile `live`, field by
+/// field, as the reviewer reads it.
+pub fn profile_changes(
+    live: &greenbridge_store::suppliers::SupplierProfile,
+    pending: &ProfileUpdate,
+) -> Vec<ProfileChange> {
+    let services = ServiceCatalogue::embedded();
+    let names = |codes: &[String]| {
+        codes
+            .iter()
+            .map(|c| services.get(c).map_or(c.clone(), |c| c.name.clone()))
+            .collect::<Vec<_>>()
+            .join("、")
+    };
+    let size = |band: Option<SizeBand>| band.map_or("未填", SizeBand::as_str).to_string();
+    let live = ProfileUpdate::of(live);
+    [
+        (
+            "曾用名",
+            live.former_names.join("、"),
+            pending.former_names.join("、"),
+        ),
+        ("规模", size(live.size_band), size(pending.size_band)),
+        (
+            "服务类别",
+            names(&live.service_categories),
+            names(&pending.service_categories),
+        ),
+        (
+            "联系邮箱",
+            live.contact_email,
+            pending.contact_email.clone(),
+        ),
+        ("网站", live.website, pending.website.clone()),
+        ("机构简介", live.description, pending.description.clone()),
+    ]
+    .into_iter()
+    .filter(|(_, listed, proposed)| listed != proposed)
+    .map(|(field, listed, proposed)| ProfileChange {
+        field,
+        listed,
+        proposed,
+    })
+    .collect()
+}
+
 async fn profile_page(
     state: &AppState,
     auth: &Authenticated,
@@ -142,7 +199,10 @@ async fn profile_page(
     notice: Option<String>,
     error: Option<String>,
 ) -> AppResult<String> {
-    let profile = state.store.supplier_profile(organisation.id).await?;
+    let live = state.store.supplier_profile(organisation.id).await?;
+    // The form shows the edit waiting for review, where there is one.
+    let pending = state.store.pending_profile(organisation.id).await?;
+    let profile = pending.clone().unwrap_or_else(|| ProfileUpdate::of(&live));
     let today = state.clock.today();
     let selected: Vec<String> = match form {
         Some(f) => f.category.clone(),
@@ -188,7 +248,8 @@ async fn profile_page(
         page,
         organisation_id: organisation.id,
         name: organisation.name.clone(),
-        listed: profile.listed,
+        listed: live.listed,
+        changes_waiting: pending.is_some(),
         former_names: match form {
             Some(f) => f.former_names.clone(),
             None => profile.former_names.join("\n"),
@@ -305,23 +366,32 @@ pub async fn save(
             profile_page(&state, &auth, &organisation, Some(&form), None, Some(error)).await?;
         return Ok((axum::http::StatusCode::BAD_REQUEST, Html(html)).into_response());
     }
-    let categories: Vec<String> = form.category.iter().take(30).cloned().collect();
-    let description: String = form.description.trim().chars().take(2000).collect();
-    state
+    let mut categories: Vec<String> = Vec::new();
+    for code in form.category.iter().take(30) {
+        if !categories.contains(code) {
+            categories.push(code.clone());
+        }
+    }
+    let saved = state
         .store
         .update_supplier_profile(
             organisation.id,
             &ProfileUpdate {
-                former_names: &former_names,
+                former_names,
                 size_band: size_band.unwrap_or(None),
-                service_categories: &categories,
-                contact_email: &email,
-                description: &description,
-                website: &website,
+                service_categories: categories,
+                contact_email: email,
+                description: form.description.trim().chars().take(2000).collect(),
+                website,
             },
             state.clock.unix(),
         )
         .await?;
+    let (detail, notice) = match saved {
+        ProfileSaved::Live => ("", "saved"),
+        ProfileSaved::Pending => ("waiting for review", "changes"),
+        ProfileSaved::Withdrawn => ("same as listed: waiting edit dropped", "withdrawn"),
+    };
     audit::record(
         &state,
         &auth.1,
@@ -329,10 +399,10 @@ pub async fn save(
         "supplier.profile.update",
         &format!("organisation:{}", organisation.id),
         Outcome::Success,
-        "",
+        detail,
     )
     .await?;
-    Ok(Redirect::to("/account/profile?saved=1").into_response())
+    Ok(Redirect::to(&format!("/account/profile?{notice}=1")).into_response())
 }
 
 #[derive(Default)]
@@ -584,6 +654,8 @@ pub async fn submit(State(state): State<AppState>, auth: Authenticated) -> AppRe
 #[derive(Deserialize, Default)]
 pub struct ProfileQuery {
     saved: Option<String>,
+    changes: Option<String>,
+    withdrawn: Option<String>,
     added: Option<String>,
     submitted: Option<String>,
     pending: Option<String>,
@@ -598,6 +670,10 @@ pub async fn form_with_notice(
     let (_, organisation) = own_supplier(&state, &auth).await?;
     let notice = if query.saved.is_some() {
         Some("资料已保存。修改后请提交审核，审核通过后在名录中公开。")
+    } else if query.changes.is_some() {
+        Some("修改已保存，尚未公开：名录中仍显示审核通过的资料。请提交审核，协会通过后更新。")
+    } else if query.withdrawn.is_some() {
+        Some("资料与名录中公开的相同，待审核的修改已撤回。")
     } else if query.added.is_some() {
         Some("资质已添加，提交审核后由协会核验。")
     } else if query.submitted.is_some() {

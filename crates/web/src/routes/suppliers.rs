@@ -1138,6 +1138,9 @@ struct DetailPage {
     corrections: Vec<CorrectionRow>,
     spot_checks: Vec<SpotCheckRow>,
     pending_review: Option<i64>,
+    /// What a waiting edit of the listed profile changes (its own staff and
+    /// reviewers only).
+    changes: Vec<crate::routes::supplier_profile::ProfileChange>,
     notice: Option<String>,
     error: Option<String>,
     what: String,
@@ -1211,6 +1214,14 @@ async fn detail_html(
     } else {
         (Vec::new(), Vec::new(), None)
     };
+    let changes = if access.reviewer || access.own {
+        match state.store.pending_profile(id).await? {
+            Some(pending) => crate::routes::supplier_profile::profile_changes(&profile, &pending),
+            None => Vec::new(),
+        }
+    } else {
+        Vec::new()
+    };
     let page = Page::new(state, ctx, organisation.name.clone()).await;
     Ok(DetailPage {
         page,
@@ -1245,6 +1256,7 @@ async fn detail_html(
         corrections,
         spot_checks,
         pending_review,
+        changes,
         notice,
         error,
         what,

@@ -793,6 +793,127 @@ async fn a_self_registered_supplier_is_listed_only_once_its_profile_is_approved(
     assert_eq!(app.get(&scan).await.status(), StatusCode::NOT_FOUND);
 }
 
+/// Submits the supplier's profile and has 江苏's reviewer decide it.
+async fn submit_and_decide(app: &TestApp, supplier: &Visitor, reviewer: &Visitor, decision: &str) {
+    let response = supplier.post_form("/account/profile/submit", &[]).await;
+    assert_eq!(location(&response), "/account/profile?submitted=1");
+    let item: i64 = sqlx::query_scalar(
+        "SELECT id FROM review_items WHERE kind = 'profile' AND status = 'pending'",
+    )
+    .fetch_one(app.store.pool())
+    .await
+    .unwrap();
+    let response = reviewer
+        .post_form(
+            &format!("/review/{item}"),
+            &[("decision", decision), ("reason", "核对营业执照与简介")],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    app.state.search.catch_up().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_listed_suppliers_profile_edit_waits_for_its_associations_approval() {
+    let app = spawn_app().await;
+    let supplier = Visitor::new(&app);
+    let code = credit_code("91320509MA1KELF03");
+    register_ok(
+        &supplier,
+        "supplier",
+        &Registration::wujiang(&code, "吴江改资料示例有限公司", "edit@example.com"),
+    )
+    .await;
+    let org = organisation_of(&app, "edit@example.com")
+        .await
+        .expect("org");
+    let profile = |description: &'static str, size: &'static str| {
+        [
+            ("size", size),
+            ("category", "HW-COLLECT"),
+            ("description", description),
+        ]
+    };
+    let response = supplier
+        .post_form("/account/profile", &profile("专业收集废机油。", "小型"))
+        .await;
+    assert_eq!(location(&response), "/account/profile?saved=1");
+    let jiangsu = reviewer(&app, "js-edit@example.com", "320000").await;
+    submit_and_decide(&app, &supplier, &jiangsu, "approve").await;
+    let (_, body) = api(&app, "q=吴江改资料").await;
+    assert_eq!(body["total"], 1, "listed once approved: {body}");
+
+    // Listed: an edit waits; the directory and the index keep the approved profile.
+    let response = supplier
+        .post_form("/account/profile", &profile("兼营废铅蓄电池回收。", "中型"))
+        .await;
+    assert_eq!(location(&response), "/account/profile?changes=1");
+    app.state.search.catch_up().await.unwrap();
+    let (_, body) = api(&app, "q=废铅蓄电池").await;
+    assert_eq!(body["total"], 0, "not public before approval: {body}");
+    let (_, body) = api(&app, "size=中型").await;
+    assert_eq!(body["total"], 0, "{body}");
+    let (_, html) = app.get_html(&format!("/services/suppliers/{org}")).await;
+    assert!(
+        html.contains("专业收集废机油") && !html.contains("废铅蓄电池"),
+        "{html}"
+    );
+    assert!(
+        !html.contains("profile-changes"),
+        "the public does not see the edit"
+    );
+    // The supplier's form shows the edit, and says the directory does not yet.
+    let (_, html) = supplier.get_html("/account/profile").await;
+    assert!(
+        html.contains("兼营废铅蓄电池回收") && html.contains("changes-waiting"),
+        "{html}"
+    );
+    // The reviewer sees what it changes.
+    let (_, html) = jiangsu
+        .get_html(&format!("/services/suppliers/{org}"))
+        .await;
+    assert!(html.contains("profile-changes"), "{html}");
+    assert!(html.contains("小型") && html.contains("中型"));
+    assert!(
+        !html.contains("服务类别</th>"),
+        "unchanged fields are not listed"
+    );
+
+    // A rejection keeps the listed profile and the edit, for the supplier to revise.
+    submit_and_decide(&app, &supplier, &jiangsu, "reject").await;
+    let (_, body) = api(&app, "q=吴江改资料").await;
+    assert_eq!(body["total"], 1, "still listed: {body}");
+    let (_, body) = api(&app, "q=废铅蓄电池").await;
+    assert_eq!(body["total"], 0, "{body}");
+    let (_, html) = supplier.get_html("/account/profile").await;
+    assert!(html.contains("兼营废铅蓄电池回收"), "{html}");
+
+    // Approval makes it the profile: the directory, the index and the filters.
+    submit_and_decide(&app, &supplier, &jiangsu, "approve").await;
+    let (_, body) = api(&app, "q=废铅蓄电池").await;
+    assert_eq!(body["total"], 1, "{body}");
+    let (_, body) = api(&app, "size=中型").await;
+    assert_eq!(body["total"], 1, "{body}");
+    let (_, html) = app.get_html(&format!("/services/suppliers/{org}")).await;
+    assert!(html.contains("兼营废铅蓄电池回收"), "{html}");
+    assert_eq!(app.store.pending_profile(org).await.unwrap(), None);
+
+    // An edit back to the listed profile drops a waiting one.
+    supplier
+        .post_form("/account/profile", &profile("另一段简介。", "中型"))
+        .await;
+    assert!(app.store.pending_profile(org).await.unwrap().is_some());
+    let response = supplier
+        .post_form("/account/profile", &profile("兼营废铅蓄电池回收。", "中型"))
+        .await;
+    assert_eq!(location(&response), "/account/profile?withdrawn=1");
+    assert_eq!(app.store.pending_profile(org).await.unwrap(), None);
+    assert_eq!(
+        audit_count(&app, "supplier.profile.update", "success").await,
+        4
+    );
+}
+
 #[tokio::test]
 async fn others_objects_answer_404_and_spot_checks_are_recorded_in_province() {
     let app = spawn_app().await;
