@@ -160,6 +160,15 @@ pub struct LessonText<'a> {
     pub transcript: &'a str,
 }
 
+/// Files to put in place of a lesson's (`None`: that file stays).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LessonFiles {
+    pub video: Option<i64>,
+    pub captions: Option<i64>,
+    pub courseware: Option<i64>,
+    pub poster: Option<i64>,
+}
+
 /// A lesson to add to a course (at the end).
 #[derive(Debug, Clone, Default)]
 pub struct NewLesson<'a> {
@@ -306,6 +315,33 @@ impl From<LessonRow> for Lesson {
 }
 
 /// `$first, $first+1, …` for `count` values.
+/// Of the files `candidates`, those no lesson and no course uses any more.
+async fn unused_files(
+    conn: &mut sqlx::AnyConnection,
+    candidates: impl IntoIterator<Item = Option<i64>>,
+) -> Result<Vec<i64>> {
+    let mut unused = Vec::new();
+    for file in candidates.into_iter().flatten() {
+        let users: i64 = sqlx::query_scalar(
+            "SELECT CAST(COUNT(*) AS BIGINT) FROM course_lessons WHERE video_file_id = $1 \
+             OR courseware_file_id = $1 OR poster_file_id = $1 OR captions_file_id = $1",
+        )
+        .bind(file)
+        .fetch_one(&mut *conn)
+        .await?;
+        let posters: i64 = sqlx::query_scalar(
+            "SELECT CAST(COUNT(*) AS BIGINT) FROM courses WHERE poster_file_id = $1",
+        )
+        .bind(file)
+        .fetch_one(&mut *conn)
+        .await?;
+        if users + posters == 0 && !unused.contains(&file) {
+            unused.push(file);
+        }
+    }
+    Ok(unused)
+}
+
 fn placeholders(first: usize, count: usize) -> String {
     (first..first + count)
         .map(|n| format!("${n}"))
@@ -736,25 +772,57 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
-        let mut unused = Vec::new();
-        for file in [video, courseware, poster, captions].into_iter().flatten() {
-            let users: i64 = sqlx::query_scalar(
-                "SELECT CAST(COUNT(*) AS BIGINT) FROM course_lessons WHERE video_file_id = $1 \
-                 OR courseware_file_id = $1 OR poster_file_id = $1 OR captions_file_id = $1",
-            )
-            .bind(file)
-            .fetch_one(&mut *tx)
-            .await?;
-            let posters: i64 = sqlx::query_scalar(
-                "SELECT CAST(COUNT(*) AS BIGINT) FROM courses WHERE poster_file_id = $1",
-            )
-            .bind(file)
-            .fetch_one(&mut *tx)
-            .await?;
-            if users + posters == 0 && !unused.contains(&file) {
-                unused.push(file);
-            }
-        }
+        let unused = unused_files(&mut tx, [video, courseware, poster, captions]).await?;
+        self.touch_course(&mut tx, course_id, now).await?;
+        tx.commit().await?;
+        Ok(Some((course_id, unused)))
+    }
+
+    /// Puts the files given in place of the lesson's (the others stay) and, when
+    /// given, its duration, in one transaction. Returns the lesson's course and the
+    /// files replaced that no lesson or course uses any more (for the caller to
+    /// remove), or `None` when there is no such lesson.
+    pub async fn replace_lesson_files(
+        &self,
+        lesson_id: i64,
+        files: &LessonFiles,
+        duration_seconds: Option<i64>,
+        now: i64,
+    ) -> Result<Option<(i64, Vec<i64>)>> {
+        let mut tx = self.pool.begin().await?;
+        type Current = (i64, Option<i64>, Option<i64>, Option<i64>, Option<i64>);
+        let row: Option<Current> = sqlx::query_as(
+            "SELECT course_id, video_file_id, captions_file_id, courseware_file_id, \
+                 poster_file_id FROM course_lessons WHERE id = $1",
+        )
+        .bind(lesson_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some((course_id, video, captions, courseware, poster)) = row else {
+            return Ok(None);
+        };
+        sqlx::query(
+            "UPDATE course_lessons SET video_file_id = $1, captions_file_id = $2, \
+             courseware_file_id = $3, poster_file_id = $4, \
+             duration_seconds = COALESCE($5, duration_seconds), \
+             updated_at = $6 WHERE id = $7",
+        )
+        .bind(files.video.or(video))
+        .bind(files.captions.or(captions))
+        .bind(files.courseware.or(courseware))
+        .bind(files.poster.or(poster))
+        .bind(duration_seconds)
+        .bind(now)
+        .bind(lesson_id)
+        .execute(&mut *tx)
+        .await?;
+        let replaced = [
+            files.video.and(video),
+            files.captions.and(captions),
+            files.courseware.and(courseware),
+            files.poster.and(poster),
+        ];
+        let unused = unused_files(&mut tx, replaced).await?;
         self.touch_course(&mut tx, course_id, now).await?;
         tx.commit().await?;
         Ok(Some((course_id, unused)))

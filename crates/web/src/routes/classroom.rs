@@ -42,7 +42,8 @@ use greenbridge_domain::role::Permission;
 use greenbridge_domain::time::{format_date, parse_date};
 use greenbridge_store::blob::{FileStore, StorageKey};
 use greenbridge_store::courses::{
-    COURSES_COLLECTION, Course, CourseFilter, Lesson, LessonText, NewCourse, NewLesson, Progress,
+    COURSES_COLLECTION, Course, CourseFilter, Lesson, LessonFiles, LessonText, NewCourse,
+    NewLesson, Progress,
 };
 use greenbridge_store::{FileRecord, NewFile, Outcome, Store};
 use serde::Deserialize;
@@ -658,7 +659,9 @@ pub async fn lesson_page(
         Some(file_id) => {
             let file = state.store.file(file_id).await?;
             Some(CoursewareLink {
-                href: format!("/classroom/lessons/{id}/courseware"),
+                // The file's id in the address: a replaced file is fetched anew,
+                // not taken from a cache.
+                href: format!("/classroom/lessons/{id}/courseware?v={file_id}"),
                 label: file.kind.label().to_string(),
                 inline: file.kind.inline(),
                 size: format_size(file.size),
@@ -1257,6 +1260,8 @@ pub struct ManageCourseQuery {
     moved: Option<i64>,
     /// A lesson just edited.
     edited: Option<i64>,
+    /// A lesson whose files were just replaced.
+    replaced: Option<i64>,
 }
 
 pub async fn manage_course(
@@ -1273,6 +1278,11 @@ pub async fn manage_course(
         Some((lesson, |l| format!("已添加课时“{}”。", l.title)))
     } else if let Some(lesson) = query.edited {
         Some((lesson, |l| format!("已保存课时“{}”。", l.title)))
+    } else if let Some(lesson) = query.replaced {
+        Some((lesson, |l| match duration_text(l.duration_seconds) {
+            d if d.is_empty() => format!("已更换课时“{}”的文件。", l.title),
+            d => format!("已更换课时“{}”的文件，时长 {d}。", l.title),
+        }))
     } else if let Some(lesson) = query.moved {
         Some((lesson, |l| {
             format!("已将课时“{}”移到第 {} 位。", l.title, l.position)
@@ -1334,23 +1344,50 @@ async fn text_field(
     String::from_utf8(bytes).map_err(|_| LessonRefusal::Form("文字内容不是 UTF-8".into()))
 }
 
-/// `POST /classroom/manage/courses/{id}/lessons`: a multipart form with the lesson's
-/// text fields and its files (`video`, `captions`, `courseware`, `poster`). Each file is
-/// checked by content; the whole body is limited to `course_upload_max_mb` (413).
-/// Anything refused removes every file this request stored.
-pub async fn upload_lesson(
-    State(state): State<AppState>,
-    auth: Authenticated,
-    Path(course_id): Path<i64>,
+/// A lesson's multipart form as received: its texts, the files stored (each
+/// checked by content, labelled 视频 / 字幕 / 课件 / 封面图) and what was refused.
+struct LessonParts {
+    fields: LessonFields,
+    stored: Vec<(&'static str, FileRecord)>,
+    refusal: Option<LessonRefusal>,
+}
+
+impl LessonParts {
+    fn file(&self, label: &str) -> Option<&FileRecord> {
+        self.stored
+            .iter()
+            .find(|(l, _)| *l == label)
+            .map(|(_, f)| f)
+    }
+
+    async fn discard(&self, state: &AppState) {
+        for (_, file) in &self.stored {
+            uploads::discard(state, file).await;
+        }
+    }
+
+    /// The files stored, for the audit log.
+    fn detail(&self) -> String {
+        self.stored
+            .iter()
+            .map(|(label, f)| format!("{label}:file:{} {} {}", f.id, f.kind.as_str(), f.size))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+}
+
+/// Reads a lesson's multipart form (`video`, `captions`, `courseware`, `poster`
+/// and the text fields), the whole body limited to `course_upload_max_mb`. Stops
+/// at the first refusal; an internal error removes what was stored.
+async fn receive_lesson_parts(
+    state: &AppState,
+    account_id: i64,
     request: Request,
-) -> AppResult<Response> {
-    let viewer = auth.require(Permission::ManageCourses)?.clone();
-    ensure_enabled(&state, Module::Classroom).await?;
-    let course = state.store.course(course_id).await?;
-    let limit = upload_limit(&state);
+) -> AppResult<LessonParts> {
+    let limit = upload_limit(state);
     let body_limit = usize::try_from(limit.saturating_add(256 * 1024)).unwrap_or(usize::MAX);
     let request = request.map(|body| Body::new(http_body_util::Limited::new(body, body_limit)));
-    let mut multipart = Multipart::from_request(request, &state)
+    let mut multipart = Multipart::from_request(request, state)
         .await
         .map_err(|_| AppError::bad_request("video", "请以表单方式上传文件"))?;
     let mut fields = LessonFields::default();
@@ -1405,11 +1442,11 @@ pub async fn upload_lesson(
             allowed: kinds,
             max_bytes: limit,
         };
-        match uploads::receive(&state, field, &policy, KEY_PREFIX, Some(viewer.account.id)).await {
+        match uploads::receive(state, field, &policy, KEY_PREFIX, Some(account_id)).await {
             Ok(file) => stored.push((label, file)),
             Err(UploadError::Internal(cause)) => {
                 for (_, file) in &stored {
-                    uploads::discard(&state, file).await;
+                    uploads::discard(state, file).await;
                 }
                 return Err(AppError::Internal(cause));
             }
@@ -1419,17 +1456,63 @@ pub async fn upload_lesson(
             }
         }
     }
-    let file_of = |label: &str| stored.iter().find(|(l, _)| *l == label).map(|(_, f)| f.id);
-    let checked = fields.checked();
+    Ok(LessonParts {
+        fields,
+        stored,
+        refusal,
+    })
+}
+
+/// The message and status of a refused lesson form.
+fn refusal_message(refusal: LessonRefusal, limit: u64) -> (StatusCode, String) {
+    match refusal {
+        LessonRefusal::Upload { label, error } => {
+            let error = match error {
+                UploadError::TooLarge { .. } => UploadError::TooLarge { limit },
+                other => other,
+            };
+            let message = match &error {
+                UploadError::TooLarge { .. } => {
+                    format!(
+                        "上传内容合计超过 {} 的上限，未保存任何文件",
+                        format_size(limit)
+                    )
+                }
+                other => format!("{label}：{other}"),
+            };
+            (error.status(), message)
+        }
+        LessonRefusal::Form(message) => (StatusCode::BAD_REQUEST, message),
+    }
+}
+
+/// `POST /classroom/manage/courses/{id}/lessons`: a multipart form with the lesson's
+/// text fields and its files (`video`, `captions`, `courseware`, `poster`). Each file is
+/// checked by content; the whole body is limited to `course_upload_max_mb` (413).
+/// Anything refused removes every file this request stored.
+pub async fn upload_lesson(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    Path(course_id): Path<i64>,
+    request: Request,
+) -> AppResult<Response> {
+    let viewer = auth.require(Permission::ManageCourses)?.clone();
+    ensure_enabled(&state, Module::Classroom).await?;
+    let course = state.store.course(course_id).await?;
+    let limit = upload_limit(&state);
+    let mut parts = receive_lesson_parts(&state, viewer.account.id, request).await?;
+    let received = parts.refusal.take();
+    let file_of = |label: &str| parts.file(label).map(|f| f.id);
+    let checked = parts.fields.checked();
     let (title, mut duration) = checked.clone().unwrap_or_default();
     if duration == 0
-        && let Some((_, video)) = stored.iter().find(|(l, _)| *l == "视频")
+        && let Some(video) = parts.file("视频")
     {
         // The duration left empty: the video's container says it.
         duration = media::video_seconds(&state, video).await.unwrap_or(0);
     }
-    if refusal.is_none() {
-        refusal = if let Err(message) = checked {
+    let refusal = received.or_else(|| {
+        if let Err(message) = checked {
             Some(LessonRefusal::Form(message))
         } else if file_of("视频").is_none() && file_of("课件").is_none() {
             Some(LessonRefusal::Form("请至少上传视频或课件之一".into()))
@@ -1437,31 +1520,11 @@ pub async fn upload_lesson(
             Some(LessonRefusal::Form("字幕需与视频一起上传".into()))
         } else {
             None
-        };
-    }
-    if let Some(refusal) = refusal {
-        for (_, file) in &stored {
-            uploads::discard(&state, file).await;
         }
-        let (status, message) = match refusal {
-            LessonRefusal::Upload { label, error } => {
-                let error = match error {
-                    UploadError::TooLarge { .. } => UploadError::TooLarge { limit },
-                    other => other,
-                };
-                let message = match &error {
-                    UploadError::TooLarge { .. } => {
-                        format!(
-                            "上传内容合计超过 {} 的上限，未保存任何文件",
-                            format_size(limit)
-                        )
-                    }
-                    other => format!("{label}：{other}"),
-                };
-                (error.status(), message)
-            }
-            LessonRefusal::Form(message) => (StatusCode::BAD_REQUEST, message),
-        };
+    });
+    if let Some(refusal) = refusal {
+        parts.discard(&state).await;
+        let (status, message) = refusal_message(refusal, limit);
         audit::record(
             &state,
             &auth.1,
@@ -1472,10 +1535,18 @@ pub async fn upload_lesson(
             &message,
         )
         .await?;
-        let html =
-            render_manage_course(&state, &auth.1, course.id, fields, Some(message), None).await?;
+        let html = render_manage_course(
+            &state,
+            &auth.1,
+            course.id,
+            parts.fields,
+            Some(message),
+            None,
+        )
+        .await?;
         return Ok(rendered(status, Html(html)));
     }
+    let fields = &parts.fields;
     let lesson_id = state
         .store
         .insert_lesson(
@@ -1499,17 +1570,10 @@ pub async fn upload_lesson(
     let lesson_id = match lesson_id {
         Ok(id) => id,
         Err(error) => {
-            for (_, file) in &stored {
-                uploads::discard(&state, file).await;
-            }
+            parts.discard(&state).await;
             return Err(error.into());
         }
     };
-    let detail = stored
-        .iter()
-        .map(|(label, f)| format!("{label}:file:{} {} {}", f.id, f.kind.as_str(), f.size))
-        .collect::<Vec<_>>()
-        .join("; ");
     audit::record(
         &state,
         &auth.1,
@@ -1517,13 +1581,108 @@ pub async fn upload_lesson(
         "course.lesson.create",
         &format!("lesson:{lesson_id}"),
         Outcome::Success,
-        &format!("{title}; {detail}"),
+        &format!("{title}; {}", parts.detail()),
     )
     .await?;
     Ok(Redirect::to(&format!(
         "/classroom/manage/courses/{course_id}?added={lesson_id}"
     ))
     .into_response())
+}
+
+/// `POST /classroom/manage/lessons/{id}/files`: replaces the files chosen (video,
+/// captions, courseware, poster; the others stay) in one step, each checked by
+/// content like an upload. A new video brings its own duration when its
+/// container gives one. The files replaced are removed once nothing uses them;
+/// audited.
+pub async fn replace_lesson_files(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    Path(id): Path<i64>,
+    request: Request,
+) -> AppResult<Response> {
+    let viewer = auth.require(Permission::ManageCourses)?.clone();
+    ensure_enabled(&state, Module::Classroom).await?;
+    let lesson = state.store.lesson(id).await?;
+    let limit = upload_limit(&state);
+    let mut parts = receive_lesson_parts(&state, viewer.account.id, request).await?;
+    let received = parts.refusal.take();
+    let file_of = |label: &str| parts.file(label).map(|f| f.id);
+    let refusal = received.or_else(|| {
+        if parts.stored.is_empty() {
+            Some(LessonRefusal::Form("请选择要更换的文件".into()))
+        } else if file_of("字幕").is_some()
+            && file_of("视频").is_none()
+            && lesson.video_file_id.is_none()
+        {
+            Some(LessonRefusal::Form(
+                "本课时没有视频，不能单独上传字幕".into(),
+            ))
+        } else {
+            None
+        }
+    });
+    if let Some(refusal) = refusal {
+        parts.discard(&state).await;
+        let (status, message) = refusal_message(refusal, limit);
+        audit::record(
+            &state,
+            &auth.1,
+            Actor::account(&viewer.account),
+            "course.lesson.files",
+            &format!("lesson:{id}"),
+            Outcome::Failure,
+            &message,
+        )
+        .await?;
+        let form = LessonFields::of(&lesson);
+        let html = render_edit_lesson(&state, &auth.1, lesson, form, Some(message)).await?;
+        return Ok(rendered(status, Html(html)));
+    }
+    let duration = match parts.file("视频") {
+        Some(video) => media::video_seconds(&state, video).await,
+        None => None,
+    };
+    let replaced = state
+        .store
+        .replace_lesson_files(
+            id,
+            &LessonFiles {
+                video: file_of("视频"),
+                captions: file_of("字幕"),
+                courseware: file_of("课件"),
+                poster: file_of("封面图"),
+            },
+            duration,
+            state.clock.unix(),
+        )
+        .await;
+    let (course_id, unused) = match replaced {
+        Ok(Some(done)) => done,
+        Ok(None) => {
+            parts.discard(&state).await;
+            return Err(AppError::NotFound);
+        }
+        Err(error) => {
+            parts.discard(&state).await;
+            return Err(error.into());
+        }
+    };
+    let removed = uploads::discard_ids(&state, unused).await;
+    let detail = format!(
+        "course:{course_id}; {}; removed {}",
+        parts.detail(),
+        removed.join(" ")
+    );
+    let done = LessonDone {
+        action: "course.lesson.files",
+        lesson_id: id,
+        course_id,
+    };
+    Ok(done
+        .record(&state, &auth.1, &viewer, &detail, &format!("replaced={id}"))
+        .await?
+        .into_response())
 }
 
 #[derive(Template)]
@@ -1534,6 +1693,12 @@ struct EditLessonPage {
     lesson: Lesson,
     form: LessonFields,
     error: Option<String>,
+    /// The lesson's files as they are: (label, input name, kind and size).
+    files: Vec<(&'static str, &'static str, Option<String>)>,
+    limit: String,
+    video_accept: String,
+    courseware_accept: String,
+    poster_accept: String,
 }
 
 async fn render_edit_lesson(
@@ -1544,6 +1709,22 @@ async fn render_edit_lesson(
     error: Option<String>,
 ) -> AppResult<String> {
     let course = state.store.course(lesson.course_id).await?;
+    let mut files = Vec::new();
+    for (label, name, id) in [
+        ("视频", "video", lesson.video_file_id),
+        ("字幕", "captions", lesson.captions_file_id),
+        ("课件", "courseware", lesson.courseware_file_id),
+        ("封面图", "poster", lesson.poster_file_id),
+    ] {
+        let now = match id {
+            Some(id) => {
+                let file = state.store.file(id).await?;
+                Some(format!("{}，{}", file.kind.label(), format_size(file.size)))
+            }
+            None => None,
+        };
+        files.push((label, name, now));
+    }
     let page = Page::new(state, ctx, format!("修改课时 - {}", lesson.title)).await;
     Ok(EditLessonPage {
         page,
@@ -1551,6 +1732,11 @@ async fn render_edit_lesson(
         lesson,
         form,
         error,
+        files,
+        limit: format_size(upload_limit(state)),
+        video_accept: accept(VIDEO_KINDS),
+        courseware_accept: accept(COURSEWARE_KINDS),
+        poster_accept: accept(POSTER_KINDS),
     }
     .render()?)
 }
@@ -1584,8 +1770,8 @@ pub struct LessonTextForm {
     transcript: String,
 }
 
-/// `POST /classroom/manage/lessons/{id}/edit`: saves the texts (the files stay; a
-/// file is changed by adding a new lesson and deleting this one); audited.
+/// `POST /classroom/manage/lessons/{id}/edit`: saves the texts (the files stay:
+/// they are replaced through [`replace_lesson_files`]); audited.
 pub async fn edit_lesson(
     State(state): State<AppState>,
     auth: Authenticated,

@@ -274,6 +274,10 @@ pub fn router() -> Router<AppState> {
             "/classroom/manage/courses/{id}/lessons",
             post(classroom::upload_lesson).layer(axum::extract::DefaultBodyLimit::disable()),
         )
+        .route(
+            "/classroom/manage/lessons/{id}/files",
+            post(classroom::replace_lesson_files).layer(axum::extract::DefaultBodyLimit::disable()),
+        )
         .merge(regulations::routes())
         .merge(assistant::routes())
         .nest("/api/v1", api::router())

@@ -100,6 +100,17 @@ async fn upload_lesson(
     fields: &[(&str, &str)],
     files: Vec<Part>,
 ) -> reqwest::Response {
+    let path = format!("/classroom/manage/courses/{course}/lessons");
+    post_lesson_form(visitor, &path, fields, files).await
+}
+
+/// Posts a multipart lesson form to `path` with these text fields and files.
+async fn post_lesson_form(
+    visitor: &Visitor,
+    path: &str,
+    fields: &[(&str, &str)],
+    files: Vec<Part>,
+) -> reqwest::Response {
     let token = visitor.csrf().await;
     let mut form = reqwest::multipart::Form::new();
     for (name, value) in fields {
@@ -116,7 +127,7 @@ async fn upload_lesson(
     }
     let url = format!(
         "{}?_csrf={}",
-        visitor.url(&format!("/classroom/manage/courses/{course}/lessons")),
+        visitor.url(path),
         form_urlencoded::byte_serialize(token.as_bytes()).collect::<String>()
     );
     visitor
@@ -352,11 +363,17 @@ async fn staff_upload_a_lesson_and_visitors_play_it_with_ranges_and_captions() {
         .await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("<video id=\"player\""), "{html}");
+    // The file's id is in the address, so that a replaced file is not cached.
+    let files = app.store.lesson(lesson).await.unwrap();
+    let (video, captions) = (
+        files.video_file_id.unwrap(),
+        files.captions_file_id.unwrap(),
+    );
     assert!(html.contains(&format!(
-        "<source src=\"/classroom/lessons/{lesson}/video\" type=\"video/webm\">"
+        "<source src=\"/classroom/lessons/{lesson}/video?v={video}\" type=\"video/webm\">"
     )));
     assert!(html.contains(&format!(
-        "<track kind=\"captions\" src=\"/classroom/lessons/{lesson}/captions\""
+        "<track kind=\"captions\" src=\"/classroom/lessons/{lesson}/captions?v={captions}\""
     )));
     assert!(html.contains("第一步，登录固废管理信息系统。"));
     assert!(html.contains("在浏览器中打开课件（PDF"), "{html}");
@@ -580,7 +597,8 @@ async fn progress_is_kept_per_learner_and_playback_resumes_there() {
         .get_html(&format!("/classroom/lessons/{lesson}"))
         .await;
     assert!(html.contains("data-resume=\"5\""), "{html}");
-    assert!(html.contains(&format!("/classroom/lessons/{lesson}/video#t=5")));
+    let video = app.store.lesson(lesson).await.unwrap().video_file_id.unwrap();
+    assert!(html.contains(&format!("/classroom/lessons/{lesson}/video?v={video}#t=5")));
     assert!(html.contains("上次学到 0:05"));
     let (_, html) = learner_b
         .get_html(&format!("/classroom/lessons/{lesson}"))
@@ -1007,4 +1025,112 @@ async fn a_lesson_without_a_duration_takes_it_from_its_video() {
     )
     .await;
     assert_eq!(app.store.lesson(typed).await.unwrap().duration_seconds, 60);
+}
+
+#[tokio::test]
+async fn staff_replace_a_lesson_s_files_and_the_replaced_ones_go() {
+    let app = spawn_app().await;
+    import_file(&app, &sample_path(), false).await;
+    let admin = enrolled_admin(&app, "replace-admin@example.com")
+        .await
+        .visitor;
+    let course = course_id(&app, "course-0005").await;
+    let lesson = upload_lesson_ok(
+        &admin,
+        course,
+        &[("title", "待更换视频的课时"), ("duration", "0:30")],
+        vec![
+            ("video", "旧.webm", VIDEO.to_vec()),
+            ("courseware", "讲义.pdf", pdf()),
+        ],
+    )
+    .await;
+    let before = app.store.lesson(lesson).await.unwrap();
+    let files_before = stored_files(&app);
+    let path = format!("/classroom/manage/lessons/{lesson}/files");
+    let (status, html) = admin
+        .get_html(&format!("/classroom/manage/lessons/{lesson}/edit"))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains(&path) && html.contains("更换文件"), "{html}");
+
+    // Nothing chosen, or a file posing as a video: refused, nothing changes.
+    let response = post_lesson_form(&admin, &path, &[], vec![]).await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let response = post_lesson_form(
+        &admin,
+        &path,
+        &[],
+        vec![("video", "假的.mp4", b"not a video at all".to_vec())],
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let html = response.text().await.unwrap();
+    assert!(html.contains("视频："), "{html}");
+    assert_eq!(app.store.lesson(lesson).await.unwrap(), before);
+    assert_eq!(stored_files(&app), files_before);
+
+    // A new video: it takes the old one's place and its duration; the courseware stays.
+    let response = post_lesson_form(
+        &admin,
+        &path,
+        &[],
+        vec![("video", "新.mp4", mp4_with_duration(754))],
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let after = app.store.lesson(lesson).await.unwrap();
+    assert_ne!(after.video_file_id, before.video_file_id);
+    assert_eq!(after.courseware_file_id, before.courseware_file_id);
+    assert_eq!(after.duration_seconds, 754);
+    assert_eq!(stored_files(&app), files_before, "the old video is removed");
+    assert!(app.store.file(before.video_file_id.unwrap()).await.is_err());
+    let response = admin
+        .get(&format!("/classroom/lessons/{lesson}/video"))
+        .await;
+    assert_eq!(header(&response, CONTENT_TYPE), "video/mp4");
+    let (_, html) = admin
+        .get_html(&format!(
+            "/classroom/manage/courses/{course}?replaced={lesson}"
+        ))
+        .await;
+    assert!(
+        html.contains("已更换课时“待更换视频的课时”的文件，时长 12:34"),
+        "{html}"
+    );
+    assert_eq!(audit_count(&app, "course.lesson.files", "success").await, 1);
+    assert_eq!(audit_count(&app, "course.lesson.files", "failure").await, 2);
+
+    // Captions need a video: a lesson of courseware alone refuses them.
+    let slides = upload_lesson_ok(
+        &admin,
+        course,
+        &[("title", "只有课件")],
+        vec![("courseware", "讲义.pdf", pdf())],
+    )
+    .await;
+    let response = post_lesson_form(
+        &admin,
+        &format!("/classroom/manage/lessons/{slides}/files"),
+        &[],
+        vec![(
+            "captions",
+            "字幕.vtt",
+            b"WEBVTT\n\n00:00.000 --> 00:01.000\n\xe4\xbd\xa0\xe5\xa5\xbd\n".to_vec(),
+        )],
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+
+    // Only staff replace files.
+    let visitor = learner(&app, "replace-learner@example.com").await;
+    let response = post_lesson_form(
+        &visitor,
+        &path,
+        &[],
+        vec![("video", "新.webm", VIDEO.to_vec())],
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert_eq!(app.store.lesson(lesson).await.unwrap(), after);
 }
