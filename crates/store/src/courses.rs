@@ -160,13 +160,20 @@ pub struct LessonText<'a> {
     pub transcript: &'a str,
 }
 
-/// Files to put in place of a lesson's (`None`: that file stays).
+/// A lesson's files, or the files to put in place of them (`None`: that file
+/// stays).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct LessonFiles {
     pub video: Option<i64>,
     pub captions: Option<i64>,
     pub courseware: Option<i64>,
     pub poster: Option<i64>,
+}
+
+impl LessonFiles {
+    fn all(&self) -> [Option<i64>; 4] {
+        [self.video, self.captions, self.courseware, self.poster]
+    }
 }
 
 /// A lesson to add to a course (at the end).
@@ -315,6 +322,33 @@ impl From<LessonRow> for Lesson {
 }
 
 /// `$first, $first+1, …` for `count` values.
+/// The course of lesson `lesson_id` and the lesson's files, `None` when there is no
+/// such lesson.
+async fn lesson_files(
+    conn: &mut sqlx::AnyConnection,
+    lesson_id: i64,
+) -> Result<Option<(i64, LessonFiles)>> {
+    type Row = (i64, Option<i64>, Option<i64>, Option<i64>, Option<i64>);
+    let row: Option<Row> = sqlx::query_as(
+        "SELECT course_id, video_file_id, captions_file_id, courseware_file_id, \
+             poster_file_id FROM course_lessons WHERE id = $1",
+    )
+    .bind(lesson_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(row.map(|(course_id, video, captions, courseware, poster)| {
+        (
+            course_id,
+            LessonFiles {
+                video,
+                captions,
+                courseware,
+                poster,
+            },
+        )
+    }))
+}
+
 /// Of the files `candidates`, those no lesson and no course uses any more.
 async fn unused_files(
     conn: &mut sqlx::AnyConnection,
@@ -743,16 +777,7 @@ impl Store {
     /// lessons and stays while any uses it); `None` when there is no such lesson.
     pub async fn delete_lesson(&self, lesson_id: i64, now: i64) -> Result<Option<(i64, Vec<i64>)>> {
         let mut tx = self.pool.begin().await?;
-        // The course, then the video, courseware, poster and captions file ids.
-        type LessonFiles = (i64, Option<i64>, Option<i64>, Option<i64>, Option<i64>);
-        let row: Option<LessonFiles> = sqlx::query_as(
-            "SELECT course_id, video_file_id, courseware_file_id, poster_file_id, \
-                 captions_file_id FROM course_lessons WHERE id = $1",
-        )
-        .bind(lesson_id)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some((course_id, video, courseware, poster, captions)) = row else {
+        let Some((course_id, files)) = lesson_files(&mut tx, lesson_id).await? else {
             return Ok(None);
         };
         sqlx::query("DELETE FROM course_lessons WHERE id = $1")
@@ -772,7 +797,7 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
-        let unused = unused_files(&mut tx, [video, courseware, poster, captions]).await?;
+        let unused = unused_files(&mut tx, files.all()).await?;
         self.touch_course(&mut tx, course_id, now).await?;
         tx.commit().await?;
         Ok(Some((course_id, unused)))
@@ -790,15 +815,7 @@ impl Store {
         now: i64,
     ) -> Result<Option<(i64, Vec<i64>)>> {
         let mut tx = self.pool.begin().await?;
-        type Current = (i64, Option<i64>, Option<i64>, Option<i64>, Option<i64>);
-        let row: Option<Current> = sqlx::query_as(
-            "SELECT course_id, video_file_id, captions_file_id, courseware_file_id, \
-                 poster_file_id FROM course_lessons WHERE id = $1",
-        )
-        .bind(lesson_id)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some((course_id, video, captions, courseware, poster)) = row else {
+        let Some((course_id, current)) = lesson_files(&mut tx, lesson_id).await? else {
             return Ok(None);
         };
         sqlx::query(
@@ -807,20 +824,20 @@ impl Store {
              duration_seconds = COALESCE($5, duration_seconds), \
              updated_at = $6 WHERE id = $7",
         )
-        .bind(files.video.or(video))
-        .bind(files.captions.or(captions))
-        .bind(files.courseware.or(courseware))
-        .bind(files.poster.or(poster))
+        .bind(files.video.or(current.video))
+        .bind(files.captions.or(current.captions))
+        .bind(files.courseware.or(current.courseware))
+        .bind(files.poster.or(current.poster))
         .bind(duration_seconds)
         .bind(now)
         .bind(lesson_id)
         .execute(&mut *tx)
         .await?;
         let replaced = [
-            files.video.and(video),
-            files.captions.and(captions),
-            files.courseware.and(courseware),
-            files.poster.and(poster),
+            files.video.and(current.video),
+            files.captions.and(current.captions),
+            files.courseware.and(current.courseware),
+            files.poster.and(current.poster),
         ];
         let unused = unused_files(&mut tx, replaced).await?;
         self.touch_course(&mut tx, course_id, now).await?;

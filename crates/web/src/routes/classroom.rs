@@ -1366,6 +1366,31 @@ impl LessonParts {
         }
     }
 
+    /// Refuses the form: removes what was stored, writes the failure of `action`
+    /// on `target` to the audit log, and gives the status and message to show.
+    async fn refuse(
+        &self,
+        state: &AppState,
+        ctx: &Ctx,
+        viewer: &Viewer,
+        (action, target): (&str, &str),
+        refusal: LessonRefusal,
+    ) -> AppResult<(StatusCode, String)> {
+        self.discard(state).await;
+        let (status, message) = refusal_message(refusal, upload_limit(state));
+        audit::record(
+            state,
+            ctx,
+            Actor::account(&viewer.account),
+            action,
+            target,
+            Outcome::Failure,
+            &message,
+        )
+        .await?;
+        Ok((status, message))
+    }
+
     /// The files stored, for the audit log.
     fn detail(&self) -> String {
         self.stored
@@ -1499,7 +1524,6 @@ pub async fn upload_lesson(
     let viewer = auth.require(Permission::ManageCourses)?.clone();
     ensure_enabled(&state, Module::Classroom).await?;
     let course = state.store.course(course_id).await?;
-    let limit = upload_limit(&state);
     let mut parts = receive_lesson_parts(&state, viewer.account.id, request).await?;
     let received = parts.refusal.take();
     let file_of = |label: &str| parts.file(label).map(|f| f.id);
@@ -1523,18 +1547,16 @@ pub async fn upload_lesson(
         }
     });
     if let Some(refusal) = refusal {
-        parts.discard(&state).await;
-        let (status, message) = refusal_message(refusal, limit);
-        audit::record(
-            &state,
-            &auth.1,
-            Actor::account(&viewer.account),
-            "course.lesson.upload",
-            &format!("course:{course_id}"),
-            Outcome::Failure,
-            &message,
-        )
-        .await?;
+        let target = format!("course:{course_id}");
+        let (status, message) = parts
+            .refuse(
+                &state,
+                &auth.1,
+                &viewer,
+                ("course.lesson.upload", &target),
+                refusal,
+            )
+            .await?;
         let html = render_manage_course(
             &state,
             &auth.1,
@@ -1604,7 +1626,6 @@ pub async fn replace_lesson_files(
     let viewer = auth.require(Permission::ManageCourses)?.clone();
     ensure_enabled(&state, Module::Classroom).await?;
     let lesson = state.store.lesson(id).await?;
-    let limit = upload_limit(&state);
     let mut parts = receive_lesson_parts(&state, viewer.account.id, request).await?;
     let received = parts.refusal.take();
     let file_of = |label: &str| parts.file(label).map(|f| f.id);
@@ -1623,18 +1644,16 @@ pub async fn replace_lesson_files(
         }
     });
     if let Some(refusal) = refusal {
-        parts.discard(&state).await;
-        let (status, message) = refusal_message(refusal, limit);
-        audit::record(
-            &state,
-            &auth.1,
-            Actor::account(&viewer.account),
-            "course.lesson.files",
-            &format!("lesson:{id}"),
-            Outcome::Failure,
-            &message,
-        )
-        .await?;
+        let target = format!("lesson:{id}");
+        let (status, message) = parts
+            .refuse(
+                &state,
+                &auth.1,
+                &viewer,
+                ("course.lesson.files", &target),
+                refusal,
+            )
+            .await?;
         let form = LessonFields::of(&lesson);
         let html = render_edit_lesson(&state, &auth.1, lesson, form, Some(message)).await?;
         return Ok(rendered(status, Html(html)));
