@@ -292,6 +292,23 @@ impl SupplierSearch {
         }
     }
 
+    /// One range filter per HW category asked, on a field holding category × base
+    /// + value (`key`), for values from `low` to `high`.
+    fn per_category(
+        &self,
+        field: &'static str,
+        key: fn(&str, i64) -> Option<i64>,
+        (low, high): (i64, i64),
+    ) -> impl Iterator<Item = Filter> + '_ {
+        self.hw.iter().filter_map(move |category| {
+            Some(Filter::Range {
+                field: field.into(),
+                min: Some(key(category, low)?),
+                max: Some(key(category, high)?),
+            })
+        })
+    }
+
     /// The index request for the public directory on day `today` (days since 1970).
     pub fn request(&self, today: i64, offset: usize, limit: usize, facets: bool) -> SearchRequest {
         let any = |field: &str, values: &[String]| Filter::AnyOf {
@@ -323,18 +340,11 @@ impl SupplierSearch {
             // With hw, the capacity approved for each category asked: a licence
             // of 5 000 t/a of which 300 t/a for HW08 does not take 1 000 t/a of
             // HW08.
-            for category in &self.hw {
-                if let (Some(min), Some(max)) = (
-                    hw_capacity_key(category, kg),
-                    hw_capacity_key(category, CAPACITY_KEY_MAX),
-                ) {
-                    filters.push(Filter::Range {
-                        field: "hw_capacity_key".into(),
-                        min: Some(min),
-                        max: Some(max),
-                    });
-                }
-            }
+            filters.extend(self.per_category(
+                "hw_capacity_key",
+                hw_capacity_key,
+                (kg, CAPACITY_KEY_MAX),
+            ));
         }
         if self.valid_only {
             filters.push(Filter::Range {
@@ -345,18 +355,7 @@ impl SupplierSearch {
             // And a licence still valid for each category asked (one filter
             // each): an expired licence for HW08 does not count because another
             // licence of the organisation, for HW49, still runs.
-            for category in &self.hw {
-                if let (Some(min), Some(max)) = (
-                    hw_valid_key(category, today),
-                    hw_valid_key(category, OPEN_ENDED),
-                ) {
-                    filters.push(Filter::Range {
-                        field: "hw_valid_key".into(),
-                        min: Some(min),
-                        max: Some(max),
-                    });
-                }
-            }
+            filters.extend(self.per_category("hw_valid_key", hw_valid_key, (today, OPEN_ENDED)));
         }
         if let Some(code) = &self.serves {
             // A licence restricted to region R may serve X when X lies within R.
