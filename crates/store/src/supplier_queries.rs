@@ -425,6 +425,78 @@ impl Store {
     }
 }
 
+impl Store {
+    /// A reviewer takes a listed supplier out of the directory, with the reason
+    /// the supplier reads as its profile review's conclusion (an open review is
+    /// decided so; otherwise a decided one is recorded). It comes back when its
+    /// association approves its profile again, or, for an organisation of an
+    /// official list, with the next list that names it. `NotFound` when it is not
+    /// listed.
+    pub async fn unlist_supplier(
+        &self,
+        id: i64,
+        province: &str,
+        reason: &str,
+        by: i64,
+        now: i64,
+    ) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        let done = sqlx::query(
+            "UPDATE organisations SET listed = 0, updated_at = $1 WHERE id = $2 AND listed = 1",
+        )
+        .bind(now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        let decided = sqlx::query(
+            "UPDATE review_items SET status = 'rejected', reason = $1, decided_by = $2, \
+             decided_at = $3 WHERE kind = 'profile' AND subject_type = 'organisation' \
+             AND subject_id = $4 AND status = 'pending'",
+        )
+        .bind(reason)
+        .bind(by)
+        .bind(now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        if decided.rows_affected() == 0 {
+            sqlx::query(
+                "INSERT INTO review_items (kind, subject_type, subject_id, organisation_id, \
+                 province_code, status, reason, decided_by, decided_at, created_at) \
+                 VALUES ('profile', 'organisation', $1, $1, $2, 'rejected', $3, $4, $5, $5)",
+            )
+            .bind(id)
+            .bind(province)
+            .bind(reason)
+            .bind(by)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        // Waiting qualifications are decided with the profile, as on a rejection.
+        sqlx::query(
+            "UPDATE qualifications SET verification = 'rejected', updated_at = $1 \
+             WHERE organisation_id = $2 AND verification = 'pending'",
+        )
+        .bind(now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        crate::outbox::record(
+            &mut tx,
+            crate::outbox::collections::ORGANISATIONS,
+            &id.to_string(),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
 /// What approving or rejecting a supplier's profile does besides the item's status:
 /// the organisation's search document is written again, since whether a
 /// self-registered profile is listed follows its approved profile reviews.
@@ -445,13 +517,9 @@ pub(crate) async fn apply_profile_decision(
                 .bind(organisation_id)
                 .execute(&mut *conn)
                 .await?;
-            let pending: Option<String> =
-                sqlx::query_scalar("SELECT pending_profile FROM organisations WHERE id = $1")
-                    .bind(organisation_id)
-                    .fetch_one(&mut *conn)
-                    .await?;
-            if let Some(pending) = pending {
-                let update = crate::suppliers::ProfileUpdate::from_json(&pending)?;
+            if let Some(pending) = crate::suppliers::pending_of(conn, organisation_id).await? {
+                let live = crate::suppliers::profile_on(conn, organisation_id).await?;
+                let update = pending.applied_to(&crate::suppliers::ProfileUpdate::of(&live));
                 crate::suppliers::write_profile(conn, organisation_id, &update, now).await?;
             }
         }

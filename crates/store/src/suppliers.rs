@@ -273,7 +273,7 @@ impl ProfileUpdate {
         }
     }
 
-    fn to_json(&self) -> String {
+    fn to_value(&self) -> serde_json::Value {
         serde_json::json!({
             "former_names": self.former_names,
             "size_band": self.size_band.map_or("", SizeBand::as_str),
@@ -282,10 +282,9 @@ impl ProfileUpdate {
             "description": self.description,
             "website": self.website,
         })
-        .to_string()
     }
 
-    pub(crate) fn from_json(text: &str) -> Result<ProfileUpdate> {
+    fn from_value(value: serde_json::Value) -> Result<ProfileUpdate> {
         #[derive(serde::Deserialize)]
         struct Stored {
             former_names: Vec<String>,
@@ -296,7 +295,7 @@ impl ProfileUpdate {
             website: String,
         }
         let corrupt = |e: String| StoreError::Corrupt(format!("pending profile: {e}"));
-        let stored: Stored = serde_json::from_str(text).map_err(|e| corrupt(e.to_string()))?;
+        let stored: Stored = serde_json::from_value(value).map_err(|e| corrupt(e.to_string()))?;
         let size_band = match stored.size_band.as_str() {
             "" => None,
             other => Some(SizeBand::parse(other).ok_or_else(|| corrupt(other.to_string()))?),
@@ -308,6 +307,50 @@ impl ProfileUpdate {
             contact_email: stored.contact_email,
             description: stored.description,
             website: stored.website,
+        })
+    }
+}
+
+/// A listed supplier's profile edit waiting for approval: the edit and the
+/// profile it was made on, so that approval takes only the fields the supplier
+/// changed (an official list may have updated others since).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingProfile {
+    pub base: ProfileUpdate,
+    pub edit: ProfileUpdate,
+}
+
+impl PendingProfile {
+    /// The profile `live` with the fields the supplier changed taken from the edit.
+    pub fn applied_to(&self, live: &ProfileUpdate) -> ProfileUpdate {
+        fn pick<T: Clone + PartialEq>(edit: &T, base: &T, live: &T) -> T {
+            if edit != base { edit } else { live }.clone()
+        }
+        let (e, b) = (&self.edit, &self.base);
+        ProfileUpdate {
+            former_names: pick(&e.former_names, &b.former_names, &live.former_names),
+            size_band: pick(&e.size_band, &b.size_band, &live.size_band),
+            service_categories: pick(
+                &e.service_categories,
+                &b.service_categories,
+                &live.service_categories,
+            ),
+            contact_email: pick(&e.contact_email, &b.contact_email, &live.contact_email),
+            description: pick(&e.description, &b.description, &live.description),
+            website: pick(&e.website, &b.website, &live.website),
+        }
+    }
+
+    fn to_json(&self) -> String {
+        serde_json::json!({"base": self.base.to_value(), "edit": self.edit.to_value()}).to_string()
+    }
+
+    pub(crate) fn from_json(text: &str) -> Result<PendingProfile> {
+        let mut value: serde_json::Value = serde_json::from_str(text)
+            .map_err(|e| StoreError::Corrupt(format!("pending profile: {e}")))?;
+        Ok(PendingProfile {
+            base: ProfileUpdate::from_value(value["base"].take())?,
+            edit: ProfileUpdate::from_value(value["edit"].take())?,
         })
     }
 }
@@ -764,6 +807,34 @@ fn json_list(value: &str) -> Result<Vec<String>> {
     serde_json::from_str(value).map_err(|e| StoreError::Corrupt(format!("list {value:?}: {e}")))
 }
 
+/// The supplier-directory columns of organisation `id` (`NotFound` without it).
+pub(crate) async fn profile_on(conn: &mut sqlx::AnyConnection, id: i64) -> Result<SupplierProfile> {
+    let row: ProfileRow = sqlx::query_as(&format!(
+        "SELECT {PROFILE_COLUMNS} FROM organisations WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or(StoreError::NotFound)?;
+    row.try_into()
+}
+
+/// The waiting edit of organisation `id` (`NotFound` without the organisation).
+pub(crate) async fn pending_of(
+    conn: &mut sqlx::AnyConnection,
+    id: i64,
+) -> Result<Option<PendingProfile>> {
+    let text: Option<Option<String>> =
+        sqlx::query_scalar("SELECT pending_profile FROM organisations WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    match text.ok_or(StoreError::NotFound)? {
+        Some(text) => PendingProfile::from_json(&text).map(Some),
+        None => Ok(None),
+    }
+}
+
 /// Writes `update` into the profile of organisation `id` (dropping any waiting
 /// edit) and queues its search document.
 pub(crate) async fn write_profile(
@@ -1104,13 +1175,8 @@ async fn insert_qualification_row(
 impl Store {
     /// The supplier-directory columns of organisation `id`.
     pub async fn supplier_profile(&self, id: i64) -> Result<SupplierProfile> {
-        let row: ProfileRow = sqlx::query_as(&format!(
-            "SELECT {PROFILE_COLUMNS} FROM organisations WHERE id = $1"
-        ))
-        .bind(id)
-        .fetch_one(&self.pool)
-        .await?;
-        row.try_into()
+        let mut conn = self.pool.acquire().await?;
+        profile_on(&mut conn, id).await
     }
 
     /// The profiles of several organisations (for a page of search results or an
@@ -1147,18 +1213,21 @@ impl Store {
         now: i64,
     ) -> Result<ProfileSaved> {
         let mut tx = self.pool.begin().await?;
-        let row: ProfileRow = sqlx::query_as(&format!(
-            "SELECT {PROFILE_COLUMNS} FROM organisations WHERE id = $1"
-        ))
-        .bind(id)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(StoreError::NotFound)?;
-        let live = SupplierProfile::try_from(row)?;
+        let live = profile_on(&mut tx, id).await?;
         if live.listed {
-            let same = ProfileUpdate::of(&live) == *update;
+            let current = ProfileUpdate::of(&live);
+            let same = current == *update;
+            // A later edit keeps the profile the first was made on.
+            let base = match pending_of(&mut tx, id).await? {
+                Some(pending) => pending.base,
+                None => current,
+            };
+            let pending = PendingProfile {
+                base,
+                edit: update.clone(),
+            };
             sqlx::query("UPDATE organisations SET pending_profile = $1 WHERE id = $2")
-                .bind((!same).then(|| update.to_json()))
+                .bind((!same).then(|| pending.to_json()))
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
@@ -1175,16 +1244,9 @@ impl Store {
     }
 
     /// The edit of a listed supplier's profile waiting for approval, if any.
-    pub async fn pending_profile(&self, id: i64) -> Result<Option<ProfileUpdate>> {
-        let text: Option<Option<String>> =
-            sqlx::query_scalar("SELECT pending_profile FROM organisations WHERE id = $1")
-                .bind(id)
-                .fetch_optional(&self.pool)
-                .await?;
-        match text.ok_or(StoreError::NotFound)? {
-            Some(text) => ProfileUpdate::from_json(&text).map(Some),
-            None => Ok(None),
-        }
+    pub async fn pending_profile(&self, id: i64) -> Result<Option<PendingProfile>> {
+        let mut conn = self.pool.acquire().await?;
+        pending_of(&mut conn, id).await
     }
 
     /// Lists or unlists an organisation in the directory (a self-registered supplier

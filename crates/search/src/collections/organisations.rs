@@ -22,7 +22,8 @@ pub static ORGANISATIONS: CollectionSpec = CollectionSpec {
     name: greenbridge_store::collections::ORGANISATIONS,
     // 4: hw_valid_key, the validity of each HW category.
     // 5: hw_capacity_key, the approved capacity of each HW category.
-    version: 5,
+    // 6: uploads awaiting verification left out.
+    version: 6,
     text_fields: &[
         TextField {
             name: "name",
@@ -339,7 +340,9 @@ pub fn organisation_doc(entry: &DirectoryEntry) -> Doc {
     let mut hw_valid: std::collections::BTreeMap<String, i64> = Default::default();
     let mut hw_capacity: std::collections::BTreeMap<String, i64> = Default::default();
     for q in &entry.qualifications {
-        if q.verification == "rejected" {
+        // An upload the association has not verified (yet) finds nothing: a
+        // listed supplier's new licence counts once its profile is approved.
+        if matches!(q.verification.as_str(), "rejected" | "pending") {
             continue;
         }
         kinds.insert(q.kind.clone());

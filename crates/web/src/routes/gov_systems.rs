@@ -273,7 +273,10 @@ pub async fn admin_create(
         Ok(fields) => fields,
         Err(error) => {
             let html = list_page(&state, &auth, form, Some(error), None).await?;
-            return Ok((axum::http::StatusCode::BAD_REQUEST, Html(html)).into_response());
+            return Ok(crate::errors::rendered(
+                axum::http::StatusCode::BAD_REQUEST,
+                Html(html),
+            ));
         }
     };
     let id = state
@@ -347,7 +350,10 @@ pub async fn admin_update(
                 regions: SYSTEM_REGIONS,
             }
             .render()?;
-            return Ok((axum::http::StatusCode::BAD_REQUEST, Html(html)).into_response());
+            return Ok(crate::errors::rendered(
+                axum::http::StatusCode::BAD_REQUEST,
+                Html(html),
+            ));
         }
     };
     state

@@ -128,6 +128,10 @@ pub fn router() -> Router<AppState> {
             post(supplier_profile::mark_spot_check),
         )
         .route(
+            "/review/suppliers/{id}/unlist",
+            post(supplier_profile::unlist),
+        )
+        .route(
             "/review/spot-checks/{id}",
             post(supplier_profile::record_spot_check),
         )

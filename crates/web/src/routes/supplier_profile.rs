@@ -146,10 +146,10 @@ pub struct ProfileChange {
 }
 
 /// What the waiting edit `pending` changes of the listed profile `live`, field by
-/// field, as the reviewer reads it.
+/// field, as the reviewer reads it (what approval would write).
 pub fn profile_changes(
     live: &greenbridge_store::suppliers::SupplierProfile,
-    pending: &ProfileUpdate,
+    pending: &greenbridge_store::suppliers::PendingProfile,
 ) -> Vec<ProfileChange> {
     let services = ServiceCatalogue::embedded();
     let names = |codes: &[String]| {
@@ -161,6 +161,7 @@ pub fn profile_changes(
     };
     let size = |band: Option<SizeBand>| band.map_or("未填", SizeBand::as_str).to_string();
     let live = ProfileUpdate::of(live);
+    let pending = pending.applied_to(&live);
     [
         (
             "曾用名",
@@ -202,7 +203,10 @@ async fn profile_page(
     let live = state.store.supplier_profile(organisation.id).await?;
     // The form shows the edit waiting for review, where there is one.
     let pending = state.store.pending_profile(organisation.id).await?;
-    let profile = pending.clone().unwrap_or_else(|| ProfileUpdate::of(&live));
+    let profile = match &pending {
+        Some(pending) => pending.applied_to(&ProfileUpdate::of(&live)),
+        None => ProfileUpdate::of(&live),
+    };
     let today = state.clock.today();
     let selected: Vec<String> = match form {
         Some(f) => f.category.clone(),
@@ -333,6 +337,10 @@ pub async fn save(
 ) -> AppResult<Response> {
     let (viewer, organisation) = own_supplier(&state, &auth).await?;
     let form = ProfileForm::parse(&body);
+    if let Some(refused) = refuse_while_in_review(&state, &auth, &organisation, Some(&form)).await?
+    {
+        return Ok(refused);
+    }
     let former_names: Vec<String> = form
         .former_names
         .lines()
@@ -364,7 +372,10 @@ pub async fn save(
     if let Some(error) = error {
         let html =
             profile_page(&state, &auth, &organisation, Some(&form), None, Some(error)).await?;
-        return Ok((axum::http::StatusCode::BAD_REQUEST, Html(html)).into_response());
+        return Ok(crate::errors::rendered(
+            axum::http::StatusCode::BAD_REQUEST,
+            Html(html),
+        ));
     }
     let mut categories: Vec<String> = Vec::new();
     for code in form.category.iter().take(30) {
@@ -403,6 +414,32 @@ pub async fn save(
     )
     .await?;
     Ok(Redirect::to(&format!("/account/profile?{notice}=1")).into_response())
+}
+
+/// While the association reviews the profile, what it reviews stays as
+/// submitted: edits and qualification changes are refused (409) with the form
+/// as typed, until the decision.
+async fn refuse_while_in_review(
+    state: &AppState,
+    auth: &Authenticated,
+    organisation: &Organisation,
+    form: Option<&ProfileForm>,
+) -> AppResult<Option<Response>> {
+    let in_review = state
+        .store
+        .latest_review_of(ReviewKind::Profile, "organisation", organisation.id)
+        .await?
+        .is_some_and(|r| r.status == greenbridge_store::ReviewStatus::Pending);
+    if !in_review {
+        return Ok(None);
+    }
+    let message =
+        "资料正在审核中，审核结论作出前不能修改资料或资质；结论出来后可再修改并重新提交。";
+    let html = profile_page(state, auth, organisation, form, None, Some(message.into())).await?;
+    Ok(Some(crate::errors::rendered(
+        axum::http::StatusCode::CONFLICT,
+        Html(html),
+    )))
 }
 
 #[derive(Default)]
@@ -490,6 +527,9 @@ pub async fn add_qualification(
     mut multipart: Multipart,
 ) -> AppResult<Response> {
     let (viewer, organisation) = own_supplier(&state, &auth).await?;
+    if let Some(refused) = refuse_while_in_review(&state, &auth, &organisation, None).await? {
+        return Ok(refused);
+    }
     let mut fields = QualificationFields::default();
     let mut stored = None;
     let mut error: Option<String> = None;
@@ -551,7 +591,10 @@ pub async fn add_qualification(
             uploads::discard(&state, file).await;
         }
         let html = profile_page(&state, &auth, &organisation, None, None, Some(error)).await?;
-        return Ok((axum::http::StatusCode::BAD_REQUEST, Html(html)).into_response());
+        return Ok(crate::errors::rendered(
+            axum::http::StatusCode::BAD_REQUEST,
+            Html(html),
+        ));
     }
     let (Ok(new), Some(file)) = (parsed, stored) else {
         return Err(AppError::Internal(anyhow::anyhow!("checked above")));
@@ -586,6 +629,9 @@ pub async fn delete_qualification(
     Path(id): Path<i64>,
 ) -> AppResult<Response> {
     let (viewer, organisation) = own_supplier(&state, &auth).await?;
+    if let Some(refused) = refuse_while_in_review(&state, &auth, &organisation, None).await? {
+        return Ok(refused);
+    }
     let qualification = match state.store.qualification(id).await {
         Ok(q) => q,
         Err(StoreError::NotFound) => return Err(AppError::NotFound),
@@ -885,6 +931,59 @@ pub async fn mark_spot_check(
     )
     .await?;
     Ok(Redirect::to(&format!("/services/suppliers/{id}?spot=1")).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct UnlistForm {
+    #[serde(default)]
+    reason: String,
+}
+
+/// `POST /review/suppliers/{id}/unlist`: a reviewer of the organisation's province
+/// takes it out of the directory, with a reason the supplier reads; audited.
+pub async fn unlist(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    Path(id): Path<i64>,
+    Form(form): Form<UnlistForm>,
+) -> AppResult<Response> {
+    let viewer = auth.require(Permission::ReviewRegistrations)?.clone();
+    let (_, province) = reviewed_supplier(&state, &viewer, id).await?;
+    let reason: String = form.reason.trim().chars().take(500).collect();
+    if reason.is_empty() {
+        return Err(AppError::bad_request(
+            "reason",
+            "请填写撤下的理由（机构可见）",
+        ));
+    }
+    match state
+        .store
+        .unlist_supplier(
+            id,
+            &province,
+            &reason,
+            viewer.account.id,
+            state.clock.unix(),
+        )
+        .await
+    {
+        Ok(()) => {}
+        Err(StoreError::NotFound) => {
+            return Err(AppError::bad_request("reason", "该机构不在名录中"));
+        }
+        Err(e) => return Err(e.into()),
+    }
+    audit::record(
+        &state,
+        &auth.1,
+        Actor::account(&viewer.account),
+        "supplier.unlist",
+        &format!("organisation:{id}"),
+        Outcome::Success,
+        &reason,
+    )
+    .await?;
+    Ok(Redirect::to(&format!("/services/suppliers/{id}?unlisted=1")).into_response())
 }
 
 #[derive(Deserialize)]

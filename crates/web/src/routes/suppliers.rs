@@ -1152,6 +1152,8 @@ pub struct DetailQuery {
     reported: Option<String>,
     #[serde(default)]
     spot: Option<String>,
+    #[serde(default)]
+    unlisted: Option<String>,
 }
 
 /// Renders the detail page (also after a refused correction, with its error).
@@ -1276,6 +1278,8 @@ pub async fn detail(
         Some("已收到您的纠错反馈，协会审核员核实后会处理。".to_string())
     } else if query.spot.is_some() {
         Some("抽查记录已保存。".to_string())
+    } else if query.unlisted.is_some() {
+        Some("已从名录中撤下，理由已告知该机构。".to_string())
     } else {
         None
     };
@@ -1314,7 +1318,10 @@ pub async fn report_correction(
     };
     if let Some(error) = error {
         let html = detail_html(&state, &ctx, id, None, Some(error), what, contact).await?;
-        return Ok((axum::http::StatusCode::BAD_REQUEST, Html(html)).into_response());
+        return Ok(crate::errors::rendered(
+            axum::http::StatusCode::BAD_REQUEST,
+            Html(html),
+        ));
     }
     let province = review_queue::route_province(&state.config, &organisation.region_code);
     let reporter = ctx.viewer.as_ref().map(|v| v.account.id);

@@ -569,10 +569,16 @@ async fn anyone_reports_wrong_data_and_the_provinces_reviewer_records_the_outcom
     let response = visitor
         .post_form(
             &format!("/services/suppliers/{}/corrections", f.a),
-            &[("what", "错")],
+            &[("what", "错"), ("contact", "138-0000-1111")],
         )
         .await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    // The page again, with the reason and what was typed.
+    let html = response.text().await.unwrap();
+    assert!(
+        html.contains("至少 5 个字") && html.contains("138-0000-1111"),
+        "{html}"
+    );
 
     // It waits in 江苏's queue (吴江), not in 浙江's.
     let zhejiang = reviewer(&app, "zj@example.com", "330000").await;
@@ -793,10 +799,14 @@ async fn a_self_registered_supplier_is_listed_only_once_its_profile_is_approved(
     assert_eq!(app.get(&scan).await.status(), StatusCode::NOT_FOUND);
 }
 
-/// Submits the supplier's profile and has 江苏's reviewer decide it.
-async fn submit_and_decide(app: &TestApp, supplier: &Visitor, reviewer: &Visitor, decision: &str) {
+/// Submits the supplier's profile to its association's queue.
+async fn submit(supplier: &Visitor) {
     let response = supplier.post_form("/account/profile/submit", &[]).await;
     assert_eq!(location(&response), "/account/profile?submitted=1");
+}
+
+/// Has `reviewer` decide the open profile review, then brings the index up to date.
+async fn decide(app: &TestApp, reviewer: &Visitor, decision: &str) {
     let item: i64 = sqlx::query_scalar(
         "SELECT id FROM review_items WHERE kind = 'profile' AND status = 'pending'",
     )
@@ -839,7 +849,8 @@ async fn a_listed_suppliers_profile_edit_waits_for_its_associations_approval() {
         .await;
     assert_eq!(location(&response), "/account/profile?saved=1");
     let jiangsu = reviewer(&app, "js-edit@example.com", "320000").await;
-    submit_and_decide(&app, &supplier, &jiangsu, "approve").await;
+    submit(&supplier).await;
+    decide(&app, &jiangsu, "approve").await;
     let (_, body) = api(&app, "q=吴江改资料").await;
     assert_eq!(body["total"], 1, "listed once approved: {body}");
 
@@ -848,11 +859,30 @@ async fn a_listed_suppliers_profile_edit_waits_for_its_associations_approval() {
         .post_form("/account/profile", &profile("兼营废铅蓄电池回收。", "中型"))
         .await;
     assert_eq!(location(&response), "/account/profile?changes=1");
+    // So does a new licence: it finds nothing before it is verified.
+    let licence: Vec<(String, String)> = [
+        ("kind", "hw-licence"),
+        ("number", "JSWJ-EDIT-49"),
+        ("valid_to", "2029-12-31"),
+        ("hw", "HW49"),
+        ("mode", "收集"),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    let response = supplier
+        .post_multipart(
+            "/account/profile/qualifications",
+            &licence,
+            Some(("scan", Upload::pdf())),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
     app.state.search.catch_up().await.unwrap();
-    let (_, body) = api(&app, "q=废铅蓄电池").await;
-    assert_eq!(body["total"], 0, "not public before approval: {body}");
-    let (_, body) = api(&app, "size=中型").await;
-    assert_eq!(body["total"], 0, "{body}");
+    for query in ["q=废铅蓄电池", "size=中型", "hw=HW49"] {
+        let (_, body) = api(&app, query).await;
+        assert_eq!(body["total"], 0, "{query} before approval: {body}");
+    }
     let (_, html) = app.get_html(&format!("/services/suppliers/{org}")).await;
     assert!(
         html.contains("专业收集废机油") && !html.contains("废铅蓄电池"),
@@ -868,19 +898,45 @@ async fn a_listed_suppliers_profile_edit_waits_for_its_associations_approval() {
         html.contains("兼营废铅蓄电池回收") && html.contains("changes-waiting"),
         "{html}"
     );
-    // The reviewer sees what it changes.
+    // An official list updates the e-mail meanwhile (the edit did not touch it).
+    sqlx::query("UPDATE organisations SET contact_email = 'list@example.cn' WHERE id = $1")
+        .bind(org)
+        .execute(app.store.pool())
+        .await
+        .unwrap();
+    // The reviewer sees what approval would change, and only that.
     let (_, html) = jiangsu
         .get_html(&format!("/services/suppliers/{org}"))
         .await;
     assert!(html.contains("profile-changes"), "{html}");
     assert!(html.contains("小型") && html.contains("中型"));
     assert!(
-        !html.contains("服务类别</th>"),
-        "unchanged fields are not listed"
+        !html.contains("服务类别</th>") && !html.contains("联系邮箱</th>"),
+        "{html}"
     );
 
+    // Submitted, what is reviewed stays as submitted until the decision.
+    submit(&supplier).await;
+    let response = supplier
+        .post_form("/account/profile", &profile("审核中偷偷改的简介。", "大型"))
+        .await;
+    assert_eq!(response.status(), StatusCode::CONFLICT);
+    let html = response.text().await.unwrap();
+    assert!(
+        html.contains("审核中偷偷改的简介") && html.contains("正在审核中"),
+        "{html}"
+    );
+    let response = supplier
+        .post_multipart(
+            "/account/profile/qualifications",
+            &licence,
+            Some(("scan", Upload::pdf())),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CONFLICT);
+
     // A rejection keeps the listed profile and the edit, for the supplier to revise.
-    submit_and_decide(&app, &supplier, &jiangsu, "reject").await;
+    decide(&app, &jiangsu, "reject").await;
     let (_, body) = api(&app, "q=吴江改资料").await;
     assert_eq!(body["total"], 1, "still listed: {body}");
     let (_, body) = api(&app, "q=废铅蓄电池").await;
@@ -888,23 +944,42 @@ async fn a_listed_suppliers_profile_edit_waits_for_its_associations_approval() {
     let (_, html) = supplier.get_html("/account/profile").await;
     assert!(html.contains("兼营废铅蓄电池回收"), "{html}");
 
-    // Approval makes it the profile: the directory, the index and the filters.
-    submit_and_decide(&app, &supplier, &jiangsu, "approve").await;
-    let (_, body) = api(&app, "q=废铅蓄电池").await;
-    assert_eq!(body["total"], 1, "{body}");
-    let (_, body) = api(&app, "size=中型").await;
-    assert_eq!(body["total"], 1, "{body}");
+    // Approval makes the fields it changed the profile; the list's e-mail stays.
+    submit(&supplier).await;
+    decide(&app, &jiangsu, "approve").await;
+    for query in ["q=废铅蓄电池", "size=中型"] {
+        let (_, body) = api(&app, query).await;
+        assert_eq!(body["total"], 1, "{query}: {body}");
+    }
     let (_, html) = app.get_html(&format!("/services/suppliers/{org}")).await;
-    assert!(html.contains("兼营废铅蓄电池回收"), "{html}");
+    assert!(
+        html.contains("兼营废铅蓄电池回收") && html.contains("list@example.cn"),
+        "{html}"
+    );
     assert_eq!(app.store.pending_profile(org).await.unwrap(), None);
 
-    // An edit back to the listed profile drops a waiting one.
+    // An edit back to the listed profile drops a waiting one. (The browser sends
+    // every field of the form, the e-mail as shown.)
+    let form = |description: &'static str| {
+        [
+            ("size", "中型"),
+            ("category", "HW-COLLECT"),
+            ("description", description),
+            ("contact_email", "list@example.cn"),
+        ]
+    };
     supplier
-        .post_form("/account/profile", &profile("另一段简介。", "中型"))
+        .post_form("/account/profile", &form("另一段简介。"))
         .await;
     assert!(app.store.pending_profile(org).await.unwrap().is_some());
+    let (_, html) = supplier.get_html("/account/profile").await;
+    let email = "value=\"list@example.cn\"";
+    assert!(
+        html.contains(email),
+        "the form shows the list's e-mail: {html}"
+    );
     let response = supplier
-        .post_form("/account/profile", &profile("兼营废铅蓄电池回收。", "中型"))
+        .post_form("/account/profile", &form("兼营废铅蓄电池回收。"))
         .await;
     assert_eq!(location(&response), "/account/profile?withdrawn=1");
     assert_eq!(app.store.pending_profile(org).await.unwrap(), None);
@@ -912,6 +987,74 @@ async fn a_listed_suppliers_profile_edit_waits_for_its_associations_approval() {
         audit_count(&app, "supplier.profile.update", "success").await,
         4
     );
+}
+
+#[tokio::test]
+async fn a_reviewer_takes_a_listed_supplier_out_of_the_directory_with_a_reason() {
+    let app = spawn_app().await;
+    let supplier = Visitor::new(&app);
+    register_ok(
+        &supplier,
+        "supplier",
+        &Registration::wujiang(
+            &credit_code("91320509MA1KELF04"),
+            "吴江撤下示例有限公司",
+            "unlist@example.com",
+        ),
+    )
+    .await;
+    let org = organisation_of(&app, "unlist@example.com")
+        .await
+        .expect("org");
+    supplier
+        .post_form("/account/profile", &[("description", "危废收集。")])
+        .await;
+    let jiangsu = reviewer(&app, "js-unlist@example.com", "320000").await;
+    submit(&supplier).await;
+    decide(&app, &jiangsu, "approve").await;
+    let (_, body) = api(&app, "q=吴江撤下").await;
+    assert_eq!(body["total"], 1, "{body}");
+
+    let path = format!("/review/suppliers/{org}/unlist");
+    // Another province's reviewer does not see it; a reason is required.
+    let shanghai = reviewer(&app, "sh-unlist@example.com", "310000").await;
+    let response = shanghai.post_form(&path, &[("reason", "x")]).await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    let response = jiangsu.post_form(&path, &[("reason", " ")]).await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let response = supplier.post_form(&path, &[("reason", "自己撤")]).await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+
+    let (_, html) = jiangsu
+        .get_html(&format!("/services/suppliers/{org}"))
+        .await;
+    assert!(html.contains(&path), "{html}");
+    let response = jiangsu
+        .post_form(&path, &[("reason", "营业执照已被吊销")])
+        .await;
+    assert_eq!(
+        location(&response),
+        format!("/services/suppliers/{org}?unlisted=1")
+    );
+    app.state.search.catch_up().await.unwrap();
+    let (_, body) = api(&app, "q=吴江撤下").await;
+    assert_eq!(body["total"], 0, "{body}");
+    let (status, _) = app.get_html(&format!("/services/suppliers/{org}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (_, html) = supplier.get_html("/account/profile").await;
+    assert!(
+        html.contains("营业执照已被吊销") && html.contains("尚未在名录中公开"),
+        "{html}"
+    );
+    assert_eq!(audit_count(&app, "supplier.unlist", "success").await, 1);
+    // Not listed any more: a second time is refused.
+    let response = jiangsu.post_form(&path, &[("reason", "再撤一次")]).await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    // Approved again, it is back.
+    submit(&supplier).await;
+    decide(&app, &jiangsu, "approve").await;
+    let (_, body) = api(&app, "q=吴江撤下").await;
+    assert_eq!(body["total"], 1, "{body}");
 }
 
 #[tokio::test]
@@ -1049,6 +1192,11 @@ async fn admins_keep_the_guide_to_government_systems_grouped_by_topic() {
         response.status(),
         StatusCode::BAD_REQUEST,
         "only web addresses"
+    );
+    let html = response.text().await.unwrap();
+    assert!(
+        html.contains("长三角示范区一网通办专区"),
+        "the form as typed: {html}"
     );
     let response = admin
         .visitor
