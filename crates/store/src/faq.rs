@@ -401,19 +401,17 @@ impl Store {
         Ok((row.0, row.1.unwrap_or(0), row.2.unwrap_or(0)))
     }
 
-    /// A fingerprint of the 标准政策 records the references link to: their number,
-    /// latest change, and a sum over their ids and the lengths of what a link is
-    /// made from, so that a document deleted and another added, or a title edited,
-    /// within one second still remakes the links.
-    pub async fn regulations_generation(&self) -> Result<(i64, i64, i64)> {
-        let row: (i64, Option<i64>, Option<i64>) = sqlx::query_as(
-            "SELECT COUNT(*), MAX(updated_at), \
-             CAST(SUM(id + LENGTH(title) + LENGTH(COALESCE(doc_number, '')) + LENGTH(status)) \
-             AS BIGINT) FROM regulations",
+    /// A fingerprint of the 标准政策 records the references link to: their number
+    /// and their change counter, raised by every write to them (insert, edit,
+    /// status, delete) in the same transaction.
+    pub async fn regulations_generation(&self) -> Result<(i64, i64)> {
+        let row: (i64, Option<i64>) = sqlx::query_as(
+            "SELECT (SELECT COUNT(*) FROM regulations), \
+             (SELECT value FROM change_counters WHERE name = 'regulations')",
         )
         .fetch_one(&self.pool)
         .await?;
-        Ok((row.0, row.1.unwrap_or(0), row.2.unwrap_or(0)))
+        Ok((row.0, row.1.unwrap_or(0)))
     }
 
     /// The most asked entries (by hits), for the ranking.

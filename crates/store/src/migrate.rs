@@ -90,6 +90,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "pending_profile",
         sql: include_str!("../migrations/0015_pending_profile.sql"),
     },
+    Migration {
+        version: 16,
+        name: "change_counters",
+        sql: include_str!("../migrations/0016_change_counters.sql"),
+    },
 ];
 
 /// An arbitrary constant that names GreenBridge's migration lock on PostgreSQL, so that

@@ -402,7 +402,16 @@ async fn insert(conn: &mut AnyConnection, input: &RegulationInput, now: i64) -> 
     .fetch_one(&mut *conn)
     .await?;
     crate::outbox::record(conn, COLLECTION, &id.to_string(), now).await?;
+    bump_changes(conn).await?;
     Ok(id)
+}
+
+/// Raises the regulations' change counter (see [`Store::regulations_generation`]).
+async fn bump_changes(conn: &mut AnyConnection) -> Result<()> {
+    sqlx::query("UPDATE change_counters SET value = value + 1 WHERE name = 'regulations'")
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
 }
 
 async fn update(
@@ -441,7 +450,7 @@ async fn update(
         return Err(StoreError::NotFound);
     }
     crate::outbox::record(conn, COLLECTION, &id.to_string(), now).await?;
-    Ok(())
+    bump_changes(conn).await
 }
 
 impl Store {
@@ -761,6 +770,7 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             crate::outbox::record(&mut tx, COLLECTION, &id.to_string(), now).await?;
+            bump_changes(&mut tx).await?;
             tx.commit().await?;
             changed.push(id);
         }
@@ -809,6 +819,7 @@ impl Store {
         for doc in std::iter::once(id).chain(linked) {
             crate::outbox::record(&mut tx, COLLECTION, &doc.to_string(), now).await?;
         }
+        bump_changes(&mut tx).await?;
         tx.commit().await?;
         Ok(Some(files))
     }

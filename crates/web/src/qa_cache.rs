@@ -2,17 +2,17 @@
 //! when the base (or the 标准政策 records its references link to) changes.
 //!
 //! Each question first reads a cheap fingerprint of the base (count, highest id, sum
-//! of revisions; for the regulations, count, latest change and a sum over ids and
-//! title lengths); when it differs from the one the
-//! engine was built from, the engine is rebuilt. So an entry published on another
-//! instance is matched here from the next question on, without a message bus.
+//! of revisions; for the regulations, their count and change counter); when it
+//! differs from the one the engine was built from, the engine is rebuilt. So an
+//! entry published on another instance is matched here from the next question on,
+//! without a message bus.
 
 use std::sync::{Arc, OnceLock, RwLock};
 
 use greenbridge_qa::Engine;
 use greenbridge_store::Store;
 
-type Fingerprint = ((i64, i64, i64), (i64, i64, i64));
+type Fingerprint = ((i64, i64, i64), (i64, i64));
 
 /// The engine and the fingerprint of the base it was built from.
 #[derive(Default)]
@@ -30,7 +30,7 @@ impl QaCache {
     pub async fn engine(&self, store: &Store) -> greenbridge_store::Result<Arc<Engine>> {
         let fingerprint = (
             store.faq_generation().await?,
-            store.regulations_generation().await.unwrap_or((0, 0, 0)),
+            store.regulations_generation().await.unwrap_or((0, 0)),
         );
         if let Some(engine) = self.cached(fingerprint) {
             return Ok(engine);

@@ -1041,3 +1041,31 @@ async fn staff_delete_a_document_after_confirming_with_its_links_and_files_and_i
         .await;
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn every_write_to_the_documents_changes_what_the_assistant_links_against() {
+    let app = spawn_app().await;
+    import_sample(&app).await;
+    let store = &app.store;
+    let now = app.state.clock.unix();
+    let mut seen = vec![store.regulations_generation().await.unwrap()];
+    let mut changed = |generation: (i64, i64), what: &str| {
+        assert!(!seen.contains(&generation), "{what} went unseen");
+        seen.push(generation);
+    };
+    // All within one second, and the edit keeps every length.
+    let regulation = store.regulations_after(0, 1).await.unwrap().remove(0);
+    let mut input = greenbridge_store::regulations::RegulationInput::from_regulation(&regulation);
+    let mut title: Vec<char> = input.title.chars().collect();
+    title.reverse();
+    input.title = title.into_iter().collect();
+    store
+        .update_regulation(regulation.id, &input, now)
+        .await
+        .unwrap();
+    changed(store.regulations_generation().await.unwrap(), "an edit");
+    store.delete_regulation(regulation.id, now).await.unwrap();
+    changed(store.regulations_generation().await.unwrap(), "a delete");
+    store.insert_regulation(&input, now).await.unwrap();
+    changed(store.regulations_generation().await.unwrap(), "an insert");
+}
