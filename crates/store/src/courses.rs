@@ -321,7 +321,6 @@ impl From<LessonRow> for Lesson {
     }
 }
 
-/// `$first, $first+1, …` for `count` values.
 /// The course of lesson `lesson_id` and the lesson's files, `None` when there is no
 /// such lesson.
 async fn lesson_files(
@@ -376,6 +375,7 @@ async fn unused_files(
     Ok(unused)
 }
 
+/// `$first, $first+1, …` for `count` values.
 fn placeholders(first: usize, count: usize) -> String {
     (first..first + count)
         .map(|n| format!("${n}"))
@@ -806,7 +806,8 @@ impl Store {
     /// Puts the files given in place of the lesson's (the others stay) and, when
     /// given, its duration, in one transaction. Returns the lesson's course and the
     /// files replaced that no lesson or course uses any more (for the caller to
-    /// remove), or `None` when there is no such lesson.
+    /// remove), or `None` when there is no such lesson; `Conflict` when another
+    /// replacement changed its files meanwhile.
     pub async fn replace_lesson_files(
         &self,
         lesson_id: i64,
@@ -818,11 +819,15 @@ impl Store {
         let Some((course_id, current)) = lesson_files(&mut tx, lesson_id).await? else {
             return Ok(None);
         };
-        sqlx::query(
+        // Only over the files just read: a replacement that committed in between
+        // would otherwise have its new files orphaned.
+        let done = sqlx::query(
             "UPDATE course_lessons SET video_file_id = $1, captions_file_id = $2, \
              courseware_file_id = $3, poster_file_id = $4, \
-             duration_seconds = COALESCE($5, duration_seconds), \
-             updated_at = $6 WHERE id = $7",
+             duration_seconds = COALESCE($5, duration_seconds), updated_at = $6 \
+             WHERE id = $7 AND COALESCE(video_file_id, 0) = $8 \
+             AND COALESCE(captions_file_id, 0) = $9 AND COALESCE(courseware_file_id, 0) = $10 \
+             AND COALESCE(poster_file_id, 0) = $11",
         )
         .bind(files.video.or(current.video))
         .bind(files.captions.or(current.captions))
@@ -831,8 +836,15 @@ impl Store {
         .bind(duration_seconds)
         .bind(now)
         .bind(lesson_id)
+        .bind(current.video.unwrap_or(0))
+        .bind(current.captions.unwrap_or(0))
+        .bind(current.courseware.unwrap_or(0))
+        .bind(current.poster.unwrap_or(0))
         .execute(&mut *tx)
         .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::Conflict);
+        }
         let replaced = [
             files.video.and(current.video),
             files.captions.and(current.captions),

@@ -1682,6 +1682,14 @@ pub async fn replace_lesson_files(
             parts.discard(&state).await;
             return Err(AppError::NotFound);
         }
+        Err(greenbridge_store::StoreError::Conflict) => {
+            parts.discard(&state).await;
+            let message = "本课时的文件刚被更换过，请查看后重试".to_string();
+            let lesson = state.store.lesson(id).await?;
+            let form = LessonFields::of(&lesson);
+            let html = render_edit_lesson(&state, &auth.1, lesson, form, Some(message)).await?;
+            return Ok(rendered(StatusCode::CONFLICT, Html(html)));
+        }
         Err(error) => {
             parts.discard(&state).await;
             return Err(error.into());

@@ -597,7 +597,13 @@ async fn progress_is_kept_per_learner_and_playback_resumes_there() {
         .get_html(&format!("/classroom/lessons/{lesson}"))
         .await;
     assert!(html.contains("data-resume=\"5\""), "{html}");
-    let video = app.store.lesson(lesson).await.unwrap().video_file_id.unwrap();
+    let video = app
+        .store
+        .lesson(lesson)
+        .await
+        .unwrap()
+        .video_file_id
+        .unwrap();
     assert!(html.contains(&format!("/classroom/lessons/{lesson}/video?v={video}#t=5")));
     assert!(html.contains("上次学到 0:05"));
     let (_, html) = learner_b
@@ -1100,6 +1106,49 @@ async fn staff_replace_a_lesson_s_files_and_the_replaced_ones_go() {
     );
     assert_eq!(audit_count(&app, "course.lesson.files", "success").await, 1);
     assert_eq!(audit_count(&app, "course.lesson.files", "failure").await, 2);
+
+    // Only the captions: the rest stays. A courseware another lesson also uses
+    // stays on disk when this lesson's is replaced.
+    let captions = b"WEBVTT\n\n00:00.000 --> 00:01.000\n\xe5\xad\x97\xe5\xb9\x95\n".to_vec();
+    let response = post_lesson_form(
+        &admin,
+        &path,
+        &[],
+        vec![("captions", "字幕.vtt", captions.clone())],
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let with_captions = app.store.lesson(lesson).await.unwrap();
+    assert!(with_captions.captions_file_id.is_some());
+    assert_eq!(with_captions.video_file_id, after.video_file_id);
+    let shared = with_captions.courseware_file_id.unwrap();
+    let other = upload_lesson_ok(
+        &admin,
+        course,
+        &[("title", "共用讲义")],
+        vec![("courseware", "讲义2.pdf", pdf())],
+    )
+    .await;
+    sqlx::query("UPDATE course_lessons SET courseware_file_id = $1 WHERE id = $2")
+        .bind(shared)
+        .bind(other)
+        .execute(app.store.pool())
+        .await
+        .unwrap();
+    let response = post_lesson_form(
+        &admin,
+        &path,
+        &[],
+        vec![("courseware", "新讲义.pdf", pdf())],
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert!(
+        app.store.file(shared).await.is_ok(),
+        "still used by the other lesson"
+    );
+    let after = app.store.lesson(lesson).await.unwrap();
+    assert_ne!(after.courseware_file_id, Some(shared));
 
     // Captions need a video: a lesson of courseware alone refuses them.
     let slides = upload_lesson_ok(
