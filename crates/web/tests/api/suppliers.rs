@@ -642,20 +642,36 @@ async fn anyone_reports_wrong_data_and_the_provinces_reviewer_records_the_outcom
     assert!(!html.contains("联系电话已变更为"));
 }
 
-#[tokio::test]
-async fn a_self_registered_supplier_is_listed_only_once_its_profile_is_approved() {
-    let app = spawn_app().await;
-    let supplier = Visitor::new(&app);
-    let code = credit_code("91320509MA1KELF01");
+/// A supplier registered in 吴江 under credit code `body17` (+ check digit): its
+/// primary account's session and its organisation.
+async fn registered_supplier(
+    app: &TestApp,
+    body17: &str,
+    name: &str,
+    login: &str,
+) -> (Visitor, i64) {
+    let supplier = Visitor::new(app);
+    let code = credit_code(body17);
     register_ok(
         &supplier,
         "supplier",
-        &Registration::wujiang(&code, "吴江自荐危废示例有限公司", "self@example.com"),
+        &Registration::wujiang(&code, name, login),
     )
     .await;
-    let org = organisation_of(&app, "self@example.com")
-        .await
-        .expect("org");
+    let org = organisation_of(app, login).await.expect("org");
+    (supplier, org)
+}
+
+#[tokio::test]
+async fn a_self_registered_supplier_is_listed_only_once_its_profile_is_approved() {
+    let app = spawn_app().await;
+    let (supplier, org) = registered_supplier(
+        &app,
+        "91320509MA1KELF01",
+        "吴江自荐危废示例有限公司",
+        "self@example.com",
+    )
+    .await;
     // Profile and a qualification with a scan.
     let response = supplier
         .post_form(
@@ -826,17 +842,13 @@ async fn decide(app: &TestApp, reviewer: &Visitor, decision: &str) {
 #[tokio::test]
 async fn a_listed_suppliers_profile_edit_waits_for_its_associations_approval() {
     let app = spawn_app().await;
-    let supplier = Visitor::new(&app);
-    let code = credit_code("91320509MA1KELF03");
-    register_ok(
-        &supplier,
-        "supplier",
-        &Registration::wujiang(&code, "吴江改资料示例有限公司", "edit@example.com"),
+    let (supplier, org) = registered_supplier(
+        &app,
+        "91320509MA1KELF03",
+        "吴江改资料示例有限公司",
+        "edit@example.com",
     )
     .await;
-    let org = organisation_of(&app, "edit@example.com")
-        .await
-        .expect("org");
     let profile = |description: &'static str, size: &'static str| {
         [
             ("size", size),
@@ -992,20 +1004,13 @@ async fn a_listed_suppliers_profile_edit_waits_for_its_associations_approval() {
 #[tokio::test]
 async fn a_reviewer_takes_a_listed_supplier_out_of_the_directory_with_a_reason() {
     let app = spawn_app().await;
-    let supplier = Visitor::new(&app);
-    register_ok(
-        &supplier,
-        "supplier",
-        &Registration::wujiang(
-            &credit_code("91320509MA1KELF04"),
-            "吴江撤下示例有限公司",
-            "unlist@example.com",
-        ),
+    let (supplier, org) = registered_supplier(
+        &app,
+        "91320509MA1KELF04",
+        "吴江撤下示例有限公司",
+        "unlist@example.com",
     )
     .await;
-    let org = organisation_of(&app, "unlist@example.com")
-        .await
-        .expect("org");
     supplier
         .post_form("/account/profile", &[("description", "危废收集。")])
         .await;
