@@ -128,6 +128,11 @@ pub struct Settings {
     /// `GREENBRIDGE_QA_GENERATE_TIMEOUT_MS` · default `5000`. The longest wait for a
     /// summary, in milliseconds (100 to 120000); after it the plain answer is shown.
     pub qa_generate_timeout_ms: u64,
+    /// `outbound_ca_file` · `--outbound-ca-file` · `GREENBRIDGE_OUTBOUND_CA_FILE` ·
+    /// default: none. A PEM file of root certificates that outbound HTTPS (notice
+    /// connectors, regulation feeds, the summary endpoint) trusts besides the built-in
+    /// public roots: for a site whose CA is not among them, or a TLS-inspecting proxy.
+    pub outbound_roots: greenbridge_ingest::outbound::OutboundRoots,
     /// `[footer]`: what the footer of every page says about who runs the site.
     pub footer: FooterSettings,
 }
@@ -196,6 +201,7 @@ impl fmt::Debug for Settings {
                 &self.qa_generate_api_key.as_ref().map(|_| "***"),
             )
             .field("qa_generate_timeout_ms", &self.qa_generate_timeout_ms)
+            .field("outbound_ca_file", &self.outbound_roots.path())
             .field("footer", &self.footer)
             .finish()
     }
@@ -234,6 +240,7 @@ pub struct FileSettings {
     pub qa_generate_url: Option<String>,
     pub qa_generate_model: Option<String>,
     pub qa_generate_timeout_ms: Option<i64>,
+    pub outbound_ca_file: Option<PathBuf>,
     #[serde(default)]
     pub footer: FileFooter,
 }
@@ -379,6 +386,10 @@ pub struct ServerOverrides {
     /// 智能问答 summaries: longest wait for a reply, in milliseconds [default: 5000]
     #[arg(long, env = "GREENBRIDGE_QA_GENERATE_TIMEOUT_MS", value_name = "MS")]
     pub qa_generate_timeout_ms: Option<i64>,
+    /// PEM file of extra root certificates for outbound HTTPS (connectors, feeds,
+    /// summaries) [default: none, the built-in public roots only]
+    #[arg(long, env = "GREENBRIDGE_OUTBOUND_CA_FILE", value_name = "PEM")]
+    pub outbound_ca_file: Option<PathBuf>,
     /// Footer: operator of the site (主办单位)
     #[arg(long, env = "GREENBRIDGE_FOOTER_OPERATOR", value_name = "TEXT")]
     pub footer_operator: Option<String>,
@@ -765,6 +776,19 @@ impl Settings {
             None => greenbridge_web::config::DEFAULT_QA_GENERATE_TIMEOUT_MS,
         };
 
+        let outbound_roots = match pick(
+            server.outbound_ca_file.clone(),
+            "--outbound-ca-file",
+            "GREENBRIDGE_OUTBOUND_CA_FILE",
+            file.outbound_ca_file,
+        ) {
+            Some((path, source)) => {
+                greenbridge_ingest::outbound::OutboundRoots::from_pem_file(&path)
+                    .map_err(|message| invalid("outbound_ca_file", source, message))?
+            }
+            None => Default::default(),
+        };
+
         let defaults = FooterSettings::default();
         let text =
             |overridden: &Option<String>, flag, env, from_file: Option<String>, default: String| {
@@ -822,6 +846,7 @@ impl Settings {
             qa_generate_model,
             qa_generate_api_key,
             qa_generate_timeout_ms,
+            outbound_roots,
             footer,
         })
     }
@@ -869,6 +894,7 @@ impl Settings {
             }),
             _ => None,
         };
+        config.outbound_roots = self.outbound_roots.clone();
         config.footer = Footer {
             operator: self.footer.operator.clone(),
             guidance: self.footer.guidance.clone(),
@@ -1184,6 +1210,47 @@ mod tests {
         assert!(
             FileSettings::from_toml("qa_generate_api_key = \"k\"", Path::new("gb.toml")).is_err()
         );
+    }
+
+    #[test]
+    fn outbound_ca_file_is_read_at_start_and_refused_when_it_holds_no_certificate() {
+        let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../web/tests/fixtures/tls");
+        let settings = resolve(
+            file(&format!(
+                "outbound_ca_file = {:?}",
+                fixtures.join("ca.pem").display().to_string()
+            )),
+            GlobalOverrides::default(),
+            ServerOverrides::default(),
+        );
+        assert_eq!(
+            settings.web_config().outbound_roots.path(),
+            Some(fixtures.join("ca.pem").as_path())
+        );
+        assert!(format!("{settings:?}").contains("ca.pem"));
+        for (path, why) in [
+            (fixtures.join("missing.pem"), "cannot read"),
+            (fixtures.join("server.key"), "no certificate"),
+        ] {
+            let error = resolve_err(
+                FileSettings::default(),
+                GlobalOverrides::default(),
+                ServerOverrides {
+                    outbound_ca_file: Some(path),
+                    ..ServerOverrides::default()
+                },
+            );
+            assert!(
+                error.contains("outbound_ca_file") && error.contains(why),
+                "{error}"
+            );
+        }
+        let settings = resolve(
+            FileSettings::default(),
+            GlobalOverrides::default(),
+            ServerOverrides::default(),
+        );
+        assert!(settings.web_config().outbound_roots.path().is_none());
     }
 
     #[test]

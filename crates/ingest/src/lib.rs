@@ -9,6 +9,7 @@ pub mod courses;
 pub mod demands;
 pub mod faq;
 pub mod notices;
+pub mod outbound;
 pub mod regulations;
 pub mod report;
 pub mod suppliers;

@@ -57,6 +57,9 @@ pub struct Config {
     /// 智能问答's optional generative step (a short summary rephrased from the
     /// retrieved entries, citing them); `None`, the default, keeps it off.
     pub qa_generate: Option<QaGenerate>,
+    /// Root certificates trusted by outbound HTTPS besides the built-in ones
+    /// (`outbound_ca_file`): connectors, regulation feeds, the summary endpoint.
+    pub outbound_roots: greenbridge_ingest::outbound::OutboundRoots,
 }
 
 /// Default of [`QaGenerate::timeout_ms`].
@@ -147,6 +150,7 @@ impl Config {
             footer: Footer::default(),
             search_interval_ms: 1000,
             qa_generate: None,
+            outbound_roots: Default::default(),
         }
     }
 }

@@ -45,9 +45,14 @@ impl QaCache {
         Ok(engine)
     }
 
-    /// The HTTP client for `qa_generate` requests.
-    pub fn generate_client(&self) -> &reqwest::Client {
-        self.generate_client.get_or_init(crate::qa_generate::client)
+    /// The HTTP client for `qa_generate` requests, trusting `roots` besides the
+    /// built-in roots.
+    pub fn generate_client(
+        &self,
+        roots: &greenbridge_ingest::outbound::OutboundRoots,
+    ) -> &reqwest::Client {
+        self.generate_client
+            .get_or_init(|| crate::qa_generate::client(roots))
     }
 
     fn cached(&self, fingerprint: Fingerprint) -> Option<Arc<Engine>> {

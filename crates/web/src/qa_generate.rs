@@ -152,17 +152,17 @@ pub fn endpoint(config: &QaGenerate) -> String {
     format!("{}/chat/completions", config.url.trim_end_matches('/'))
 }
 
-/// The HTTP client for the endpoint (one per instance, kept by the caller).
-pub fn client() -> reqwest::Client {
-    reqwest::Client::builder()
+/// The HTTP client for the endpoint (one per instance, kept by the caller),
+/// trusting `roots` besides the built-in roots.
+pub fn client(roots: &greenbridge_ingest::outbound::OutboundRoots) -> reqwest::Client {
+    let builder = reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(5))
         .redirect(reqwest::redirect::Policy::none())
-        .user_agent(concat!("greenbridge/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .unwrap_or_else(|error| {
-            tracing::warn!(%error, "cannot build the qa_generate client; using the default");
-            reqwest::Client::new()
-        })
+        .user_agent(concat!("greenbridge/", env!("CARGO_PKG_VERSION")));
+    roots.apply(builder).build().unwrap_or_else(|error| {
+        tracing::warn!(%error, "cannot build the qa_generate client; using the default");
+        reqwest::Client::new()
+    })
 }
 
 /// Asks the endpoint for a summary of `entries` (at most [`MAX_ENTRIES`] are sent)

@@ -30,6 +30,8 @@ pub struct FetchPolicy {
     pub timeout: Duration,
     /// Overrides the source's own delay when set (tests).
     pub delay_override: Option<Duration>,
+    /// Root certificates trusted besides the built-in ones.
+    pub roots: crate::outbound::OutboundRoots,
 }
 
 impl Default for FetchPolicy {
@@ -39,15 +41,19 @@ impl Default for FetchPolicy {
             backoff: Duration::from_millis(500),
             timeout: Duration::from_secs(20),
             delay_override: None,
+            roots: crate::outbound::OutboundRoots::default(),
         }
     }
 }
 
 /// The HTTP client of the connectors: one per process, identifying itself.
 pub fn client(policy: &FetchPolicy) -> reqwest::Client {
-    reqwest::Client::builder()
+    let builder = reqwest::Client::builder()
         .user_agent("GreenBridge-notice-connector/0.1 (+public procurement notices)")
-        .timeout(policy.timeout)
+        .timeout(policy.timeout);
+    policy
+        .roots
+        .apply(builder)
         .build()
         .unwrap_or_else(|_| reqwest::Client::new())
 }

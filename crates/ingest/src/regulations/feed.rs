@@ -59,11 +59,17 @@ pub enum FeedError {
     Format(String),
 }
 
-/// Fetches `url` (http or https), at most [`MAX_FEED_BYTES`].
-pub async fn fetch(url: &str) -> Result<Vec<u8>, FeedError> {
-    let client = reqwest::Client::builder()
+/// Fetches `url` (http or https, trusting `roots` besides the built-in roots), at
+/// most [`MAX_FEED_BYTES`].
+pub async fn fetch(
+    url: &str,
+    roots: &crate::outbound::OutboundRoots,
+) -> Result<Vec<u8>, FeedError> {
+    let builder = reqwest::Client::builder()
         .timeout(FETCH_TIMEOUT)
-        .redirect(reqwest::redirect::Policy::limited(5))
+        .redirect(reqwest::redirect::Policy::limited(5));
+    let client = roots
+        .apply(builder)
         .build()
         .map_err(|e| FeedError::Fetch(e.to_string()))?;
     let mut response = client

@@ -243,8 +243,13 @@ async fn summarise(
             answer: &a.entry.answer,
         })
         .collect();
-    match crate::qa_generate::summarise(state.qa.generate_client(), config, question, &sources)
-        .await
+    match crate::qa_generate::summarise(
+        state.qa.generate_client(&state.config.outbound_roots),
+        config,
+        question,
+        &sources,
+    )
+    .await
     {
         Ok(summary) => ShownSummary::new(&summary, answers),
         Err(error) => {

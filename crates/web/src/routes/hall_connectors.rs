@@ -297,13 +297,19 @@ pub async fn toggle(
     Ok(Redirect::to("/admin/connectors").into_response())
 }
 
+/// How this instance fetches: the defaults, trusting the configured roots.
+fn fetch_policy(state: &AppState) -> FetchPolicy {
+    FetchPolicy {
+        roots: state.config.outbound_roots.clone(),
+        ..FetchPolicy::default()
+    }
+}
+
 /// The scheduled job: every enabled source that is due.
 pub async fn due_job(ctx: JobContext) -> JobResult {
     let clock = ctx.state.clock;
-    let runs = connector::run_due(&ctx.state.store, &FetchPolicy::default(), move || {
-        clock.unix()
-    })
-    .await?;
+    let policy = fetch_policy(&ctx.state);
+    let runs = connector::run_due(&ctx.state.store, &policy, move || clock.unix()).await?;
     tracing::info!(runs = runs.len(), "notice connectors ran");
     Ok(())
 }
@@ -322,7 +328,7 @@ pub async fn run_job(ctx: JobContext) -> JobResult {
         Err(e) => return Err(e.into()),
     };
     let clock = ctx.state.clock;
-    let policy = FetchPolicy::default();
+    let policy = fetch_policy(&ctx.state);
     let run = connector::run_source(
         &ctx.state.store,
         &connector::client(&policy),

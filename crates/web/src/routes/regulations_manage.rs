@@ -1465,7 +1465,7 @@ pub async fn run_feed(state: &AppState, feed: &Feed) -> AppResult<FeedRun> {
         scope: feed.default_scope.clone(),
         issuer: feed.default_issuer.clone(),
     };
-    let outcome = match feed::fetch(&feed.url).await {
+    let outcome = match feed::fetch(&feed.url, &state.config.outbound_roots).await {
         Ok(bytes) => {
             feed::sync(
                 &state.store,

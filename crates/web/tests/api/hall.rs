@@ -752,6 +752,7 @@ async fn the_connector_fetches_new_pages_conditionally_and_records_each_run() {
         backoff: std::time::Duration::from_millis(10),
         timeout: std::time::Duration::from_secs(5),
         delay_override: Some(std::time::Duration::from_millis(1)),
+        ..FetchPolicy::default()
     };
     let clock = app.state.clock;
     let runs = run_due(&app.store, &policy, move || clock.unix())
@@ -799,4 +800,69 @@ async fn the_connector_fetches_new_pages_conditionally_and_records_each_run() {
     assert!(page.contains("HTTP 500"));
     let anonymous = app.get("/admin/connectors").await;
     assert_ne!(anonymous.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn the_connector_fetches_over_https_when_it_trusts_the_sites_ca() {
+    use greenbridge_ingest::notices::connector::{FetchPolicy, client, run_source};
+    use greenbridge_ingest::outbound::OutboundRoots;
+    use greenbridge_store::connectors::NewConnectorSource;
+    let app = spawn_app().await;
+    let (site, _hits) = sample_site().await;
+    let backend: std::net::SocketAddr = site.trim_start_matches("http://").parse().unwrap();
+    let front = crate::support::serve_tls_front(backend).await;
+    let now = app.state.clock.unix();
+    let source_id = app
+        .store
+        .insert_connector_source(
+            &NewConnectorSource {
+                name: "加密站",
+                site: "测试采购网（HTTPS）",
+                list_url: &format!("https://localhost:{}/list?page={{page}}", front.port()),
+                link_pattern: r"/notices/t\d{8}_\d+\.html$",
+                max_pages: 1,
+                schedule: "daily",
+                delay_ms: 1000,
+            },
+            now,
+        )
+        .await
+        .unwrap();
+    let source = app.store.connector_source(source_id).await.unwrap();
+    let clock = app.state.clock;
+    let policy = |roots: OutboundRoots| FetchPolicy {
+        attempts: 1,
+        backoff: std::time::Duration::from_millis(10),
+        timeout: std::time::Duration::from_secs(5),
+        delay_override: Some(std::time::Duration::from_millis(1)),
+        roots,
+    };
+    // The built-in roots do not know the test CA: the run fails and says so.
+    let untrusted = policy(OutboundRoots::default());
+    let run = run_source(
+        &app.store,
+        &client(&untrusted),
+        &source,
+        &untrusted,
+        move || clock.unix(),
+    )
+    .await
+    .unwrap();
+    assert_eq!((run.fetched, run.new_count), (0, 0), "{run:?}");
+    assert!(run.failed >= 1, "{run:?}");
+    assert_eq!(app.count_rows("notices").await, 0);
+    // With the CA configured (outbound_ca_file), the same pages come through TLS.
+    let ca = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tls/ca.pem");
+    let trusted = policy(OutboundRoots::from_pem_file(&ca).unwrap());
+    let run = run_source(
+        &app.store,
+        &client(&trusted),
+        &source,
+        &trusted,
+        move || clock.unix(),
+    )
+    .await
+    .unwrap();
+    assert!(run.new_count > 0, "{run:?}");
+    assert!(app.count_rows("notices").await > 0);
 }
