@@ -837,32 +837,24 @@ async fn the_connector_fetches_over_https_when_it_trusts_the_sites_ca() {
         delay_override: Some(std::time::Duration::from_millis(1)),
         roots,
     };
+    let run_with = |roots: OutboundRoots| {
+        let (store, source, policy) = (&app.store, &source, policy(roots));
+        async move {
+            run_source(store, &client(&policy), source, &policy, move || {
+                clock.unix()
+            })
+            .await
+            .unwrap()
+        }
+    };
     // The built-in roots do not know the test CA: the run fails and says so.
-    let untrusted = policy(OutboundRoots::default());
-    let run = run_source(
-        &app.store,
-        &client(&untrusted),
-        &source,
-        &untrusted,
-        move || clock.unix(),
-    )
-    .await
-    .unwrap();
+    let run = run_with(OutboundRoots::default()).await;
     assert_eq!((run.fetched, run.new_count), (0, 0), "{run:?}");
     assert!(run.failed >= 1, "{run:?}");
     assert_eq!(app.count_rows("notices").await, 0);
     // With the CA configured (outbound_ca_file), the same pages come through TLS.
     let ca = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tls/ca.pem");
-    let trusted = policy(OutboundRoots::from_pem_file(&ca).unwrap());
-    let run = run_source(
-        &app.store,
-        &client(&trusted),
-        &source,
-        &trusted,
-        move || clock.unix(),
-    )
-    .await
-    .unwrap();
+    let run = run_with(OutboundRoots::from_pem_file(&ca).unwrap()).await;
     assert!(run.new_count > 0, "{run:?}");
     assert!(app.count_rows("notices").await > 0);
 }

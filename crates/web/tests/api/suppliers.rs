@@ -642,6 +642,25 @@ async fn anyone_reports_wrong_data_and_the_provinces_reviewer_records_the_outcom
     assert!(!html.contains("联系电话已变更为"));
 }
 
+/// The supplier adds a qualification (text fields `fields`) with `scan`.
+async fn add_qualification(
+    supplier: &Visitor,
+    fields: &[(&str, &str)],
+    scan: crate::flows::Upload,
+) -> reqwest::Response {
+    let fields: Vec<(String, String)> = fields
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    supplier
+        .post_multipart(
+            "/account/profile/qualifications",
+            &fields,
+            Some(("scan", scan)),
+        )
+        .await
+}
+
 /// A supplier registered in 吴江 under credit code `body17` (+ check digit): its
 /// primary account's session and its organisation.
 async fn registered_supplier(
@@ -686,7 +705,7 @@ async fn a_self_registered_supplier_is_listed_only_once_its_profile_is_approved(
         )
         .await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    let fields: Vec<(String, String)> = [
+    let fields = [
         ("kind", "hw-licence"),
         ("number", "JSWJ-SELF-01"),
         ("valid_from", "2025-01-01"),
@@ -694,26 +713,11 @@ async fn a_self_registered_supplier_is_listed_only_once_its_profile_is_approved(
         ("hw", "HW08"),
         ("mode", "收集"),
         ("capacity", "300"),
-    ]
-    .iter()
-    .map(|(k, v)| (k.to_string(), v.to_string()))
-    .collect();
+    ];
     // A text file posing as a PDF is refused by its content.
-    let response = supplier
-        .post_multipart(
-            "/account/profile/qualifications",
-            &fields,
-            Some(("scan", Upload::text_posing_as_pdf())),
-        )
-        .await;
+    let response = add_qualification(&supplier, &fields, Upload::text_posing_as_pdf()).await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
-    let response = supplier
-        .post_multipart(
-            "/account/profile/qualifications",
-            &fields,
-            Some(("scan", Upload::pdf())),
-        )
-        .await;
+    let response = add_qualification(&supplier, &fields, Upload::pdf()).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     app.state.search.catch_up().await.unwrap();
     let (_, body) = api(&app, "q=吴江自荐").await;
@@ -766,13 +770,7 @@ async fn a_self_registered_supplier_is_listed_only_once_its_profile_is_approved(
     assert_eq!(verification, "rejected");
 
     // Again, with a new scan, and approved: listed and found by what it collects.
-    let response = supplier
-        .post_multipart(
-            "/account/profile/qualifications",
-            &fields,
-            Some(("scan", Upload::pdf())),
-        )
-        .await;
+    let response = add_qualification(&supplier, &fields, Upload::pdf()).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     supplier.post_form("/account/profile/submit", &[]).await;
     let item: i64 = sqlx::query_scalar(
@@ -872,23 +870,14 @@ async fn a_listed_suppliers_profile_edit_waits_for_its_associations_approval() {
         .await;
     assert_eq!(location(&response), "/account/profile?changes=1");
     // So does a new licence: it finds nothing before it is verified.
-    let licence: Vec<(String, String)> = [
+    let licence = [
         ("kind", "hw-licence"),
         ("number", "JSWJ-EDIT-49"),
         ("valid_to", "2029-12-31"),
         ("hw", "HW49"),
         ("mode", "收集"),
-    ]
-    .iter()
-    .map(|(k, v)| (k.to_string(), v.to_string()))
-    .collect();
-    let response = supplier
-        .post_multipart(
-            "/account/profile/qualifications",
-            &licence,
-            Some(("scan", Upload::pdf())),
-        )
-        .await;
+    ];
+    let response = add_qualification(&supplier, &licence, Upload::pdf()).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     app.state.search.catch_up().await.unwrap();
     for query in ["q=废铅蓄电池", "size=中型", "hw=HW49"] {
@@ -938,13 +927,7 @@ async fn a_listed_suppliers_profile_edit_waits_for_its_associations_approval() {
         html.contains("审核中偷偷改的简介") && html.contains("正在审核中"),
         "{html}"
     );
-    let response = supplier
-        .post_multipart(
-            "/account/profile/qualifications",
-            &licence,
-            Some(("scan", Upload::pdf())),
-        )
-        .await;
+    let response = add_qualification(&supplier, &licence, Upload::pdf()).await;
     assert_eq!(response.status(), StatusCode::CONFLICT);
 
     // A rejection keeps the listed profile and the edit, for the supplier to revise.
