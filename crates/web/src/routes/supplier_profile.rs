@@ -983,6 +983,22 @@ pub async fn unlist(
         &reason,
     )
     .await?;
+    // The supplier hears of it, as of a review's conclusion.
+    if let Some(account) = state.store.primary_account_of(id).await? {
+        let organisation = state.store.organisation(id).await?;
+        crate::notify::send(
+            &state,
+            account,
+            "review.profile",
+            "机构已从名录中撤下",
+            &format!(
+                "{}已由协会从机构名录中撤下。\n理由：{reason}\n修改资料后可重新提交审核。",
+                organisation.name
+            ),
+            "/account/profile",
+        )
+        .await?;
+    }
     Ok(Redirect::to(&format!("/services/suppliers/{id}?unlisted=1")).into_response())
 }
 

@@ -1035,6 +1035,12 @@ async fn a_reviewer_takes_a_listed_supplier_out_of_the_directory_with_a_reason()
         "{html}"
     );
     assert_eq!(audit_count(&app, "supplier.unlist", "success").await, 1);
+    let told: String =
+        sqlx::query_scalar("SELECT body FROM notifications WHERE title = '机构已从名录中撤下'")
+            .fetch_one(app.store.pool())
+            .await
+            .unwrap();
+    assert!(told.contains("营业执照已被吊销"), "{told}");
     // Not listed any more: a second time is refused.
     let response = jiangsu.post_form(&path, &[("reason", "再撤一次")]).await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
