@@ -477,21 +477,7 @@ impl Store {
             .await?;
         }
         // Waiting qualifications are decided with the profile, as on a rejection.
-        sqlx::query(
-            "UPDATE qualifications SET verification = 'rejected', updated_at = $1 \
-             WHERE organisation_id = $2 AND verification = 'pending'",
-        )
-        .bind(now)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-        crate::outbox::record(
-            &mut tx,
-            crate::outbox::collections::ORGANISATIONS,
-            &id.to_string(),
-            now,
-        )
-        .await?;
+        decide_uploads(&mut tx, id, false, now).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -524,24 +510,35 @@ pub(crate) async fn apply_profile_decision(
             }
         }
         // The uploaded qualifications it was submitted with are decided with it.
-        sqlx::query(
-            "UPDATE qualifications SET verification = $1, updated_at = $2 \
-             WHERE organisation_id = $3 AND verification = 'pending'",
-        )
-        .bind(if approved { "verified" } else { "rejected" })
-        .bind(now)
-        .bind(organisation_id)
-        .execute(&mut *conn)
-        .await?;
-        crate::outbox::record(
-            conn,
-            crate::outbox::collections::ORGANISATIONS,
-            &organisation_id.to_string(),
-            now,
-        )
-        .await?;
+        decide_uploads(conn, organisation_id, approved, now).await?;
     }
     Ok(())
+}
+
+/// Verifies (`approved`) or rejects the organisation's uploaded qualifications
+/// still waiting, and queues its search document.
+async fn decide_uploads(
+    conn: &mut AnyConnection,
+    organisation_id: i64,
+    approved: bool,
+    now: i64,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE qualifications SET verification = $1, updated_at = $2 \
+         WHERE organisation_id = $3 AND verification = 'pending'",
+    )
+    .bind(if approved { "verified" } else { "rejected" })
+    .bind(now)
+    .bind(organisation_id)
+    .execute(&mut *conn)
+    .await?;
+    crate::outbox::record(
+        conn,
+        crate::outbox::collections::ORGANISATIONS,
+        &organisation_id.to_string(),
+        now,
+    )
+    .await
 }
 
 // ---------------------------------------------------------------------------------
