@@ -916,8 +916,11 @@ async fn a_listed_suppliers_profile_edit_waits_for_its_associations_approval() {
         "{html}"
     );
 
-    // Submitted, what is reviewed stays as submitted until the decision.
+    // Submitted, what is reviewed stays as submitted until the decision; the page
+    // says so before anyone types.
     submit(&supplier).await;
+    let (_, html) = supplier.get_html("/account/profile").await;
+    assert!(html.contains("locked-in-review"), "{html}");
     let response = supplier
         .post_form("/account/profile", &profile("审核中偷偷改的简介。", "大型"))
         .await;
